@@ -4,10 +4,11 @@ Every failure a user can cause ends in one of these, with a message naming the t
 
     QormError
     ├── ConnectionError
-    │   └── HandshakeError
-    │       └── AuthenticationError
-    ├── PoolError
-    │   └── PoolExhaustedError
+    │   ├── ConnectionTimeoutError
+    │   ├── HandshakeError
+    │   │   └── AuthenticationError
+    │   └── PoolError
+    │       └── PoolExhaustedError
     ├── SerializationError
     ├── DeserializationError
     ├── QueryError
@@ -69,8 +70,8 @@ class AuthenticationError(HandshakeError):
     """The server rejected the credentials (kdb+ closes the socket on the handshake)."""
 
 
-class PoolError(QormError):
-    """A connection pool was misused or is closed."""
+class PoolError(ConnectionError):
+    """A connection pool was misused or is closed (a ConnectionError, as in the seed API)."""
 
 
 class PoolExhaustedError(PoolError):
