@@ -496,12 +496,30 @@ def _vector(v: Any) -> str:
 
 
 def _fn_text(v: Any) -> str:
+    """The text of a function: a lambda's source, a primitive's glyph, a projection's
+    ``f[x;]``, a derived function's ``f/``."""
     d = v.d
     if isinstance(d, str):
         return d
-    source = getattr(d, "source", None)
-    if isinstance(source, str):
-        return source
+    for attr in ("source", "src"):
+        text = getattr(d, attr, None)
+        if isinstance(text, str):
+            return text
+    inner = getattr(d, "f", None)
+    if _is_k_like(inner):
+        args = getattr(d, "args", None)
+        if isinstance(args, list):  # a projection: f[a;;c]
+            shown = ["" if a is None else _s1(a) for a in args]
+            return f"{_fn_text(inner)}[{';'.join(shown)}]"
+        adverb = getattr(d, "adverb", None)
+        if isinstance(adverb, str):
+            return _fn_text(inner) + adverb
+    fs = getattr(d, "fs", None)
+    if isinstance(fs, list) and all(_is_k_like(f) for f in fs):
+        return "'[" + ";".join(_fn_text(f) for f in fs) + "]"
+    name = getattr(d, "name", None)
+    if callable(name):
+        return str(name())
     return str(d)
 
 
