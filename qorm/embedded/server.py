@@ -1,0 +1,490 @@
+"""The kdb+ IPC server around the embedded q interpreter (or any executor).
+
+One thread runs a selector loop over the listening socket and every client, the way a q
+process serves: messages are evaluated one at a time, in the order they arrived, whichever
+connection they came from. Each client is a :class:`qorm.protocol.connection.Connection` in the
+server role, so framing, handshake and compression are the same code the clients use.
+
+Hostile or broken peers cost only their own connection: garbage, impossible headers, sizes over
+``max_message_size``, compression-bomb claims and peers that stall in the middle of a message
+(``stall_timeout``) or of the handshake (``handshake_timeout``) are dropped with a log line,
+and memory only grows with bytes actually received.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import hashlib
+import importlib
+import logging
+import os
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from qorm import exc
+from qorm.protocol.connection import (
+    NEED_DATA,
+    ClientHello,
+    Connection,
+    ConnectionClosed,
+    Message,
+    ProtocolError,
+    Role,
+    State,
+)
+from qorm.protocol.constants import CAPABILITY_MAX, MessageType
+from qorm.transport.common import is_loopback
+
+__all__ = ["EmbeddedServer", "Executor", "load_users"]
+
+log = logging.getLogger("qorm.embedded.server")
+
+#: Evaluates one received message value (a char vector, or a general list ``(f; args...)``)
+#: and returns the reply value; raises to reply with an error.
+Executor = Callable[[object], object]
+
+#: Default largest message a client may send: 1 GiB (``max_message_size`` to change).
+DEFAULT_SERVER_MAX_MESSAGE: Final = 2**30
+_RECV_SIZE: Final = 1 << 20
+
+
+def load_users(users: Mapping[str, str] | str | os.PathLike[str] | None) -> dict[str, str] | None:
+    """Credentials as kdb+'s ``-u`` takes them: a mapping, or a file of ``user:password`` lines.
+
+    Blank lines and lines starting with ``/`` (a q comment) are skipped. ``None`` means anyone
+    may connect.
+    """
+    if users is None:
+        return None
+    if isinstance(users, Mapping):
+        return {str(k): str(v) for k, v in users.items()}
+    path = Path(users)
+    try:
+        text = path.read_text()
+    except OSError as e:
+        raise ValueError(f"cannot read the users file {path}: {e}") from e
+    table: dict[str, str] = {}
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("/"):
+            continue
+        user, sep, password = line.partition(":")
+        if not sep or not user:
+            raise ValueError(f"{path}:{lineno}: expected user:password, got {line!r}")
+        table[user] = password
+    return table
+
+
+def _password_ok(expected: str, given: str) -> bool:
+    # kdb+'s -u file may hold the md5 of the password instead of the password itself.
+    if given == expected:
+        return True
+    return len(expected) == 32 and hashlib.md5(given.encode()).hexdigest() == expected.lower()
+
+
+def error_name(error: BaseException) -> str:
+    """The text of the q error reply for an exception raised by an executor."""
+    if isinstance(error, exc.QError):
+        return error.q_message
+    name = getattr(error, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    return str(error) or type(error).__name__
+
+
+def default_executor(load: str | os.PathLike[str] | None) -> Executor:
+    """The embedded q interpreter's ``execute``, with ``load`` run first."""
+    try:
+        # Imported by name: the interpreter is optional for the server (executor= replaces it).
+        module = importlib.import_module("qorm.embedded.interpreter")
+    except ImportError as e:  # the interpreter is a separate module; say so instead of failing
+        reason = f"nyi: the embedded q interpreter is not available ({e})"
+        if load is not None:
+            raise NotImplementedError(reason) from e
+
+        def unavailable(value: object) -> object:
+            raise exc.QError(reason)
+
+        return unavailable
+    interpreter = module.Interpreter()
+    if load is not None:
+        interpreter.eval(Path(load).read_text())
+    execute: Executor = interpreter.execute
+    return execute
+
+
+class _Client:
+    __slots__ = ("addr", "last_data", "opened", "outbox", "proto", "sock", "user")
+
+    def __init__(self, sock: socket.socket, addr: Any, proto: Connection) -> None:
+        self.sock = sock
+        self.addr = addr
+        self.proto = proto
+        self.outbox: collections.deque[memoryview] = collections.deque()
+        self.opened = self.last_data = time.monotonic()
+        self.user = ""
+
+    def describe(self) -> str:
+        if isinstance(self.addr, tuple):
+            return f"{self.addr[0]}:{self.addr[1]}"
+        return f"unix:{self.addr or '?'}"
+
+
+class EmbeddedServer:
+    """A kdb+-compatible IPC server running in a background thread.
+
+    ``EmbeddedServer(port=0)`` picks a free port (read it from :attr:`port`). ``users`` is a
+    ``{name: password}`` mapping or a file of ``user:password`` lines; without it anyone may
+    connect, with it others are refused by closing the socket, as kdb+ does. ``load`` is a q
+    script run before serving. ``executor`` replaces the q interpreter (tests, mocks): it gets
+    each message's value and returns the reply. ``unix`` also (or instead, with ``port=None``)
+    listens on a Unix domain socket path. ``compression=None`` compresses replies over 2000
+    bytes to non-loopback peers, as kdb+ does.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`; :meth:`serve_forever`
+    runs the loop in the calling thread (``qorm serve``).
+    """
+
+    def __init__(
+        self,
+        port: int | None = 0,
+        host: str = "127.0.0.1",
+        users: Mapping[str, str] | str | os.PathLike[str] | None = None,
+        load: str | os.PathLike[str] | None = None,
+        executor: Executor | None = None,
+        *,
+        unix: str | os.PathLike[str] | None = None,
+        max_message_size: int = DEFAULT_SERVER_MAX_MESSAGE,
+        capability: int = CAPABILITY_MAX,
+        compression: bool | None = None,
+        handshake_timeout: float = 10.0,
+        stall_timeout: float = 60.0,
+    ) -> None:
+        if port is None and unix is None:
+            raise ValueError("EmbeddedServer needs a port, a unix socket path, or both")
+        self.host = host
+        self._requested_port = port
+        self.unix = os.fspath(unix) if unix is not None else None
+        self.users = load_users(users)
+        self.load = load
+        self._executor = executor
+        self.max_message_size = max_message_size
+        self.capability = capability
+        self.compression = compression
+        self.handshake_timeout = handshake_timeout
+        self.stall_timeout = stall_timeout
+        self._listeners: list[socket.socket] = []
+        self._port: int | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake_r: socket.socket | None = None
+        self._wake_w: socket.socket | None = None
+        self._clients: dict[int, _Client] = {}
+        self._selector: selectors.BaseSelector | None = None
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The TCP port being served (known once started)."""
+        if self._port is None:
+            raise RuntimeError("the server has no TCP port yet: call start() first")
+        return self._port
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> int:
+        """Bind, then serve in a daemon thread; returns the port (0 for a Unix-only server)."""
+        if self._thread is not None:
+            return self._port or 0
+        self._bind()
+        self._thread = threading.Thread(
+            target=self._run, name=f"qorm-server-{self._port}", daemon=True
+        )
+        self._thread.start()
+        return self._port or 0
+
+    def serve_forever(self) -> None:
+        """Bind and serve in the calling thread until :meth:`stop` (or KeyboardInterrupt)."""
+        if not self._listeners:
+            self._bind()
+        self._run()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving, close every connection and the listening sockets; idempotent."""
+        self._stop.set()
+        if self._wake_w is not None:
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"x")
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+
+    def __enter__(self) -> EmbeddedServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = f"{self.host}:{self._port}" if self._port is not None else self.unix
+        return f"<{type(self).__name__} {where} {'running' if self.running else 'stopped'}>"
+
+    def _bind(self) -> None:
+        self._stop.clear()
+        if self._executor is None:
+            self._executor = default_executor(self.load)
+        if self._requested_port is not None:
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind((self.host, self._requested_port))
+            except OSError:
+                sock.close()
+                raise
+            sock.listen(128)
+            sock.setblocking(False)
+            self._port = sock.getsockname()[1]
+            self._listeners.append(sock)
+        if self.unix is not None:
+            if os.path.exists(self.unix):
+                os.unlink(self.unix)
+            usock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            usock.bind(self.unix)
+            usock.listen(128)
+            usock.setblocking(False)
+            self._listeners.append(usock)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        log.info("serving on %s", self._where())
+
+    def _where(self) -> str:
+        parts = []
+        if self._port is not None:
+            parts.append(f"{self.host}:{self._port}")
+        if self.unix is not None:
+            parts.append(f"unix:{self.unix}")
+        return ", ".join(parts)
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        sel = selectors.DefaultSelector()
+        self._selector = sel
+        for listener in self._listeners:
+            sel.register(listener, selectors.EVENT_READ, "accept")
+        assert self._wake_r is not None
+        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        try:
+            while not self._stop.is_set():
+                for key, mask in sel.select(timeout=0.5):
+                    if key.data == "accept":
+                        self._accept(key.fileobj)  # type: ignore[arg-type]
+                    elif key.data == "wake":
+                        self._drain_wake()
+                    else:
+                        client: _Client = key.data
+                        if mask & selectors.EVENT_WRITE:
+                            self._flush(client)
+                        if mask & selectors.EVENT_READ and client.sock.fileno() in self._clients:
+                            self._read(client)
+                self._reap_stalled()
+        finally:
+            for client in list(self._clients.values()):
+                self._drop(client, None)
+            for listener in self._listeners:
+                listener.close()
+            self._listeners.clear()
+            if self.unix is not None and os.path.exists(self.unix):
+                os.unlink(self.unix)
+            for s in (self._wake_r, self._wake_w):
+                if s is not None:
+                    s.close()
+            self._wake_r = self._wake_w = None
+            sel.close()
+            self._selector = None
+            log.info("stopped serving on %s", self._where())
+
+    def _drain_wake(self) -> None:
+        assert self._wake_r is not None
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _accept(self, listener: socket.socket) -> None:
+        assert self._selector is not None
+        while True:
+            try:
+                sock, addr = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                log.warning("accept failed: %s", e)
+                return
+            sock.setblocking(False)
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            compress = self.compression if self.compression is not None else not is_loopback(addr)
+            proto = Connection(
+                Role.SERVER,
+                capability=self.capability,
+                max_message_size=self.max_message_size,
+                compress=compress,
+            )
+            client = _Client(sock, addr, proto)
+            self._clients[sock.fileno()] = client
+            self._selector.register(sock, selectors.EVENT_READ, client)
+            log.debug("connection from %s", client.describe())
+
+    def _read(self, client: _Client) -> None:
+        try:
+            data = client.sock.recv(min(client.proto.read_size_hint(), _RECV_SIZE) or 1)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as e:
+            self._drop(client, f"read failed: {e}")
+            return
+        client.last_data = time.monotonic()
+        try:
+            client.proto.receive_data(data)
+            self._process(client)
+        except ProtocolError as e:
+            self._drop(client, str(e))
+        except exc.DeserializationError as e:
+            # The framing held but the payload is not a q value: a lying length or garbage.
+            self._drop(client, f"undecodable message: {e}")
+
+    def _process(self, client: _Client) -> None:
+        proto = client.proto
+        while client.sock.fileno() in self._clients:
+            event = proto.next_event()
+            if event is NEED_DATA:
+                return
+            if isinstance(event, ClientHello):
+                self._login(client, event)
+            elif isinstance(event, Message):
+                self._handle(client, event)
+            elif isinstance(event, ConnectionClosed):
+                self._drop(client, None)
+                return
+
+    def _login(self, client: _Client, hello: ClientHello) -> None:
+        users = self.users
+        if users is not None and not (
+            hello.username in users and _password_ok(users[hello.username], hello.password)
+        ):
+            log.warning("rejected login of %r from %s", hello.username, client.describe())
+            client.proto.reject()
+            self._drop(client, None)
+            return
+        client.user = hello.username
+        self._send(client, client.proto.accept())
+        log.info(
+            "%s logged in from %s (capability %d)",
+            hello.username or "(anonymous)",
+            client.describe(),
+            client.proto.capability,
+        )
+
+    def _handle(self, client: _Client, message: Message) -> None:
+        executor = self._executor
+        assert executor is not None
+        if message.msgtype is MessageType.RESPONSE:
+            return  # the state machine refuses these from clients already
+        try:
+            result = executor(message.value)
+            failed = None
+        except Exception as e:  # any q or Python error becomes an error reply, as in q
+            failed = error_name(e)
+            if not (isinstance(e, exc.QError) or hasattr(e, "name")):
+                log.debug("executor raised", exc_info=True)
+            result = None
+        if message.msgtype is not MessageType.SYNC:
+            if failed is not None:
+                log.info("async message from %s failed: '%s", client.describe(), failed)
+            return
+        proto = client.proto
+        if failed is not None:
+            reply = proto.send_error(failed)
+        else:
+            try:
+                reply = proto.send_response(result)
+            except exc.QormError as e:
+                # The result cannot be encoded (nothing was consumed): answer with an error.
+                reply = proto.send_error(f"qorm: cannot encode the result: {e}")
+        self._send(client, reply)
+
+    def _send(self, client: _Client, data: bytes) -> None:
+        if not client.outbox:
+            try:
+                sent = client.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as e:
+                self._drop(client, f"write failed: {e}")
+                return
+            if sent == len(data):
+                return
+            data = data[sent:]
+            assert self._selector is not None
+            self._selector.modify(client.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, client)
+        client.outbox.append(memoryview(data))
+
+    def _flush(self, client: _Client) -> None:
+        while client.outbox:
+            view = client.outbox[0]
+            try:
+                sent = client.sock.send(view)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as e:
+                self._drop(client, f"write failed: {e}")
+                return
+            if sent < len(view):
+                client.outbox[0] = view[sent:]
+                return
+            client.outbox.popleft()
+        if self._selector is not None and client.sock.fileno() in self._clients:
+            self._selector.modify(client.sock, selectors.EVENT_READ, client)
+
+    def _reap_stalled(self) -> None:
+        now = time.monotonic()
+        for client in list(self._clients.values()):
+            state = client.proto.state
+            if state is State.HANDSHAKE and now - client.opened > self.handshake_timeout:
+                self._drop(client, f"no handshake within {self.handshake_timeout}s")
+            elif client.proto.has_partial_message() and now - client.last_data > self.stall_timeout:
+                self._drop(client, f"stalled mid-message for {self.stall_timeout}s")
+
+    def _drop(self, client: _Client, reason: str | None) -> None:
+        fd = client.sock.fileno()
+        if fd in self._clients:
+            del self._clients[fd]
+            if self._selector is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    self._selector.unregister(client.sock)
+        if reason is not None:
+            log.warning("dropped %s: %s", client.describe(), reason)
+        else:
+            log.debug("closed %s", client.describe())
+        with contextlib.suppress(OSError):
+            client.sock.close()

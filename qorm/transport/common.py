@@ -1,0 +1,129 @@
+"""What the sync and asyncio transports share: options, request building, reply handling.
+
+The protocol itself lives in :mod:`qorm.protocol.connection`; this module holds the few
+transport decisions both transports make identically, so they exist once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import socket
+import ssl
+from typing import Any, Final
+
+from qorm import exc
+from qorm.protocol.connection import DEFAULT_MAX_MESSAGE_SIZE
+from qorm.protocol.constants import CAPABILITY_MAX
+from qorm.protocol.values import QErrorValue
+
+__all__ = [
+    "ConnectOptions",
+    "build_request",
+    "check_reply",
+    "is_loopback",
+    "make_ssl_context",
+]
+
+#: Where kdb+ listens on a Unix domain socket for port N (``q -p N`` also binds this).
+UNIX_PATH_TEMPLATE: Final = "/tmp/kx.{port}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ConnectOptions:
+    """Everything needed to open a connection; shared by both transports and the Engine."""
+
+    host: str = "localhost"
+    port: int = 5000
+    username: str = ""
+    password: str = ""
+    timeout: float | None = None
+    tls: ssl.SSLContext | bool | None = None
+    unix: str | bool | None = None
+    capability: int = CAPABILITY_MAX
+    compression: bool | None = None
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    connect_timeout: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.port, int) or isinstance(self.port, bool):
+            raise ValueError(f"port must be an int, got {self.port!r}")
+        if not self.unix and not 0 < self.port < 65536:
+            raise ValueError(f"port must be 1..65535, got {self.port}")
+        if self.timeout is not None and self.timeout <= 0:
+            raise ValueError(f"timeout must be positive or None, got {self.timeout}")
+        if self.tls and self.unix:
+            raise ValueError("tls and unix cannot be combined (kdb+ has no TLS over UDS)")
+
+    @property
+    def unix_path(self) -> str | None:
+        """The Unix socket path to connect to, or ``None`` for TCP."""
+        if not self.unix:
+            return None
+        if self.unix is True:
+            return UNIX_PATH_TEMPLATE.format(port=self.port)
+        return os.fspath(self.unix)
+
+    @property
+    def effective_connect_timeout(self) -> float | None:
+        return self.connect_timeout if self.connect_timeout is not None else self.timeout
+
+    def describe(self) -> str:
+        """``host:port`` or the socket path, for error messages."""
+        path = self.unix_path
+        return f"unix:{path}" if path else f"{self.host}:{self.port}"
+
+
+def make_ssl_context(tls: ssl.SSLContext | bool | None) -> ssl.SSLContext | None:
+    """``True`` gives a default context that verifies the server's certificate and name."""
+    if tls is None or tls is False:
+        return None
+    if tls is True:
+        return ssl.create_default_context()
+    if isinstance(tls, ssl.SSLContext):
+        return tls
+    raise TypeError(f"tls must be an ssl.SSLContext or a bool, got {type(tls).__name__}")
+
+
+def is_loopback(address: Any) -> bool:
+    """Whether a peer address (``getpeername()``) is on this machine: kdb+ never compresses then."""
+    if not isinstance(address, tuple):  # a Unix socket path
+        return True
+    try:
+        return ipaddress.ip_address(str(address[0]).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def build_request(expr: str | bytes, args: tuple[Any, ...]) -> object:
+    """The message for ``query(expr, *args)``.
+
+    A bare expression travels as a char vector, as kdb+ clients send text. With arguments, the
+    message is the general list ``(expr; arg1; ...)``: kdb+ parses the string into a function
+    and applies it, so arguments arrive as typed q values, never spliced into q source.
+    """
+    if isinstance(expr, str):
+        text = expr.encode()
+    elif isinstance(expr, (bytes, bytearray, memoryview)):
+        text = bytes(expr)
+    else:
+        raise TypeError(f"a query expression must be str or bytes, got {type(expr).__name__}")
+    if not args:
+        return text
+    return [text, *args]
+
+
+def check_reply(value: object, expr: str | bytes | None) -> object:
+    """Raise :class:`qorm.exc.QError` for an error reply, else return the value."""
+    if isinstance(value, QErrorValue):
+        if isinstance(expr, bytes):
+            expr = expr.decode("utf-8", "replace")
+        raise exc.QError(value.message, query=expr)
+    return value
+
+
+def set_nodelay(sock: socket.socket) -> None:
+    """Disable Nagle: a query is one small write and we wait for its answer."""
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
