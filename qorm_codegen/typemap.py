@@ -1,0 +1,280 @@
+"""From q types to Python annotations: ``meta`` type chars for columns, qDoc types for functions.
+
+A :class:`PyType` is an annotation as source text plus the imports it needs, so views can
+collect imports without parsing annotations back.
+
+qDoc's type vocabulary is loose (KX's own code writes ``{symbol}``, ``{sym}``, ``{symbol[]}``,
+``{symbols}``, ``{bool|null}``, ``{table}``, ``{#trade}`` ...). :func:`normalise` maps a type
+text to a canonical form before lookup:
+
+=================================================  =================================
+qDoc text (case-insensitive)                       canonical
+=================================================  =================================
+``bool``, ``boolean``, ``b``                       ``boolean``
+``guid``, ``uuid``, ``g``                          ``guid``
+``byte``, ``x``                                    ``byte``
+``short``, ``h``                                   ``short``
+``int``, ``integer``, ``i``                        ``int``
+``long``, ``j``                                    ``long``
+``real``, ``e``                                    ``real``
+``float``, ``double``, ``f``                       ``float``
+``number``, ``num``, ``numeric``                   ``number``
+``char``, ``c``                                    ``char``
+``symbol``, ``sym``, ``s``, ``hsym``               ``symbol``
+``string``, ``str``, ``char[]``, ``chars``, ``C``  ``string``
+``timestamp``, ``p``; ``month``, ``m``;            the temporal type's name
+``date``, ``d``; ``datetime``, ``z``;
+``timespan``, ``n``; ``minute``, ``u``;
+``second``, ``v``; ``time``, ``t``
+``table``, ``tab``, ``keyedtable``, ``keyed``      ``table``
+``dict``, ``dictionary``                           ``dict``
+``list``, ``any[]``                                ``list``
+``null``, ``::``, ``none``, ``void``               ``null``
+``X[]``, ``X list``, ``list of X``, ``Xs``,        ``X[]`` (a vector of X)
+upper-case type char (``J``)
+``#trade``; ``trade`` (a table, not a type word)   ``#trade`` (that table)
+``A|B``                                            each alternative normalised
+anything else                                      ``any``
+=================================================  =================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+
+from qorm_codegen.spec import ColumnSpec
+
+__all__ = ["Import", "PyType", "column_type", "normalise", "param_type", "return_type"]
+
+#: ``(module, name)``: ``from module import name``; ``(module, "")``: ``import module``.
+Import = tuple[str, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class PyType:
+    """An annotation (source text) and the imports it needs."""
+
+    text: str
+    imports: frozenset[Import] = frozenset()
+
+    @staticmethod
+    def union(types: Iterable[PyType]) -> PyType:
+        """``A | B``, duplicates dropped, ``Any`` absorbing everything."""
+        parts: list[str] = []
+        imports: set[Import] = set()
+        for t in types:
+            if t.text == "Any":
+                return ANY
+            if t.text not in parts:
+                parts.append(t.text)
+                imports |= t.imports
+        if "None" in parts:  # None last, as people write it
+            parts.remove("None")
+            parts.append("None")
+        return PyType(" | ".join(parts), frozenset(imports))
+
+
+ANY = PyType("Any", frozenset({("typing", "Any")}))
+_TYPES_MODULE = "qorm.types"
+#: the generated module holding the models, relative to the generated package
+MODELS_MODULE = ".models"
+
+# --- columns ------------------------------------------------------------------------------------
+
+#: ``meta`` type char -> the qorm.types alias that declares such a column.
+COLUMN_ALIASES: dict[str, str] = {
+    "b": "Boolean",
+    "g": "Guid",
+    "x": "Byte",
+    "h": "Short",
+    "i": "Int",
+    "j": "Long",
+    "e": "Real",
+    "f": "Float",
+    "c": "Char",
+    "s": "Symbol",
+    "p": "Timestamp",
+    "m": "Month",
+    "d": "Date",
+    "z": "DateTime",
+    "n": "Timespan",
+    "u": "Minute",
+    "v": "Second",
+    "t": "Time",
+    "C": "String",
+}
+
+
+def column_type(column: ColumnSpec) -> PyType:
+    """The annotation of a model field for ``column``."""
+    alias = COLUMN_ALIASES.get(column.type)
+    if alias is None:
+        raise NotImplementedError(
+            f"column {column.name!r}: q type {column.type!r} (nested or mixed) has no qorm alias yet"
+        )
+    return PyType(alias, frozenset({(_TYPES_MODULE, alias)}))
+
+
+# --- qDoc types -----------------------------------------------------------------------------------
+
+_SYNONYMS: dict[str, str] = {}
+for _canon, _words in {
+    "boolean": "bool boolean b",
+    "guid": "guid uuid g",
+    "byte": "byte x",
+    "short": "short h",
+    "int": "int integer i",
+    "long": "long j",
+    "real": "real e",
+    "float": "float double f",
+    "number": "number num numeric",
+    "char": "char c",
+    "symbol": "symbol sym s hsym",
+    "string": "string str chars char[]",
+    "timestamp": "timestamp p",
+    "month": "month m",
+    "date": "date d",
+    "datetime": "datetime z",
+    "timespan": "timespan n",
+    "minute": "minute u",
+    "second": "second v",
+    "time": "time t",
+    "table": "table tab keyedtable keyed",
+    "dict": "dict dictionary",
+    "list": "list any[] list[]",
+    "null": "null :: none void",
+    "any": "any",
+}.items():
+    for _w in _words.split():
+        _SYNONYMS[_w] = _canon
+
+_VECTOR_CHARS = {
+    "B": "boolean",
+    "G": "guid",
+    "X": "byte",
+    "H": "short",
+    "I": "int",
+    "J": "long",
+    "E": "real",
+    "F": "float",
+    "S": "symbol",
+    "P": "timestamp",
+    "M": "month",
+    "D": "date",
+    "Z": "datetime",
+    "N": "timespan",
+    "U": "minute",
+    "V": "second",
+    "T": "time",
+}
+
+_ATOMS = frozenset(_SYNONYMS.values()) - {"table", "dict", "list", "null", "any"}
+
+
+def normalise(text: str, tables: Iterable[str] = ()) -> str:
+    """The canonical form of a qDoc type text (see the module docstring).
+
+    ``tables`` are the q names of the schema's tables: a type naming one means that table.
+    """
+    table_names = frozenset(tables)
+    alternatives = [a.strip() for a in re.split(r"\|", text) if a.strip()]
+    if not alternatives:
+        return "any"
+    out: list[str] = []
+    for alt in alternatives:
+        canon = _normalise_one(alt, table_names)
+        if canon not in out:
+            out.append(canon)
+    return "|".join(out)
+
+
+def _normalise_one(text: str, tables: frozenset[str]) -> str:
+    if text.startswith("#"):  # KX's explicit "a table of this schema"
+        name = text.lstrip("#`").strip()
+        return f"#{name}" if name in tables else "table"
+    if len(text) == 1 and text in _VECTOR_CHARS:
+        return _VECTOR_CHARS[text] + "[]"
+    if text == "C":
+        return "string"
+    low = " ".join(text.lower().split())
+    if low in _SYNONYMS:  # a type word wins over a table of the same name ({date})
+        return _SYNONYMS[low]
+    if text.lstrip("`") in tables:
+        return "#" + text.lstrip("`")
+    for pattern in (r"^(.+?)\s*\[\]$", r"^(.+?)\s+(?:list|vector)$", r"^list of\s+(.+)$"):
+        match = re.match(pattern, low)
+        if match:
+            inner = _SYNONYMS.get(match[1])
+            if inner in _ATOMS:
+                return inner + "[]"
+            return "list"
+    if low.endswith("s") and _SYNONYMS.get(low[:-1]) in _ATOMS:  # "symbols", "dates"
+        return _SYNONYMS[low[:-1]] + "[]"
+    return "any"
+
+
+_DT = ("datetime", "")
+_UUID = ("uuid", "")
+
+#: canonical atom -> (annotation of an argument, annotation of a result)
+_ATOM_TYPES: dict[str, PyType] = {
+    "boolean": PyType("bool"),
+    "guid": PyType("uuid.UUID", frozenset({_UUID})),
+    "byte": PyType("int"),
+    "short": PyType("int"),
+    "int": PyType("int"),
+    "long": PyType("int"),
+    "real": PyType("float"),
+    "float": PyType("float"),
+    "number": PyType("float"),
+    "char": PyType("str"),
+    "symbol": PyType("str"),
+    "string": PyType("str"),
+    "timestamp": PyType("datetime.datetime", frozenset({_DT})),
+    "month": PyType("datetime.date", frozenset({_DT})),
+    "date": PyType("datetime.date", frozenset({_DT})),
+    "datetime": PyType("datetime.datetime", frozenset({_DT})),
+    "timespan": PyType("datetime.timedelta", frozenset({_DT})),
+    "minute": PyType("datetime.time", frozenset({_DT})),
+    "second": PyType("datetime.time", frozenset({_DT})),
+    "time": PyType("datetime.time", frozenset({_DT})),
+    "null": PyType("None"),
+}
+
+
+def param_type(text: str, tables: dict[str, str]) -> PyType:
+    """The annotation of a parameter documented as ``text``.
+
+    ``tables`` maps the schema's table q names to their class names.
+    """
+    return _py_type(normalise(text, tables), tables, result=False)
+
+
+def return_type(text: str, tables: dict[str, str]) -> PyType:
+    """The annotation of a function result documented as ``text``; ``Any`` when undocumented."""
+    return _py_type(normalise(text, tables), tables, result=True)
+
+
+def _py_type(canon: str, tables: dict[str, str], *, result: bool) -> PyType:
+    return PyType.union(_py_one(alt, tables, result=result) for alt in canon.split("|"))
+
+
+def _py_one(canon: str, tables: dict[str, str], *, result: bool) -> PyType:
+    if canon.startswith("#"):
+        cls = tables[canon[1:]]
+        model = (MODELS_MODULE, cls)
+        if result:
+            return PyType(f"ModelResultSet[{cls}]", frozenset({("qorm", "ModelResultSet"), model}))
+        return PyType(f"list[{cls}]", frozenset({model}))
+    if canon.endswith("[]"):
+        atom = _ATOM_TYPES[canon[:-2]]
+        return PyType(f"list[{atom.text}]", atom.imports)
+    if canon in _ATOM_TYPES:
+        return _ATOM_TYPES[canon]
+    if canon == "dict":
+        return PyType("dict[Any, Any]", ANY.imports)
+    if canon == "list":
+        return PyType("list[Any]", ANY.imports)
+    return ANY

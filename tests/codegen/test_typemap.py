@@ -1,0 +1,81 @@
+"""qDoc type normalisation and the Python annotations of columns and parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from qorm_codegen import typemap
+from qorm_codegen.spec import ColumnSpec
+
+TABLES = {"trade": "Trade", "date": "Date_"}
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("symbol", "symbol"),
+        ("sym", "symbol"),
+        ("Symbol", "symbol"),
+        ("symbol[]", "symbol[]"),
+        ("symbols", "symbol[]"),
+        ("sym[]", "symbol[]"),
+        ("list of symbol", "symbol[]"),
+        ("long list", "long[]"),
+        ("S", "symbol[]"),
+        ("J", "long[]"),
+        ("C", "string"),
+        ("char[]", "string"),
+        ("string", "string"),
+        ("date", "date"),  # the type, though a table is called date
+        ("long", "long"),
+        ("float", "float"),
+        ("double", "float"),
+        ("bool|null", "boolean|null"),
+        ("table", "table"),
+        ("dict", "dict"),
+        ("trade", "#trade"),
+        ("#trade", "#trade"),
+        ("#nosuch", "table"),
+        ("symbol|symbol[]", "symbol|symbol[]"),
+        ("sym|symbol", "symbol"),
+        ("widget", "any"),
+        ("", "any"),
+        ("foo[]", "list"),
+    ],
+)
+def test_normalise(text: str, canonical: str) -> None:
+    assert typemap.normalise(text, TABLES) == canonical
+
+
+@pytest.mark.parametrize(
+    ("text", "param", "result"),
+    [
+        ("symbol", "str", "str"),
+        ("symbol[]", "list[str]", "list[str]"),
+        ("date", "datetime.date", "datetime.date"),
+        ("timestamp", "datetime.datetime", "datetime.datetime"),
+        ("bool|null", "bool | None", "bool | None"),
+        ("null|long", "int | None", "int | None"),
+        ("trade", "list[Trade]", "ModelResultSet[Trade]"),
+        ("widget", "Any", "Any"),
+        ("long|widget", "Any", "Any"),
+        ("dict", "dict[Any, Any]", "dict[Any, Any]"),
+    ],
+)
+def test_python_types(text: str, param: str, result: str) -> None:
+    assert typemap.param_type(text, TABLES).text == param
+    assert typemap.return_type(text, TABLES).text == result
+
+
+def test_imports_travel_with_types() -> None:
+    assert ("datetime", "") in typemap.param_type("date[]", TABLES).imports
+    assert ("qorm", "ModelResultSet") in typemap.return_type("trade", TABLES).imports
+    assert ("typing", "Any") in typemap.return_type("?", TABLES).imports
+
+
+def test_column_aliases_cover_every_atom_type_and_strings() -> None:
+    for char in "bgxhijefcspmdznuvtC":
+        pytype = typemap.column_type(ColumnSpec("c", char))
+        assert pytype.imports == {("qorm.types", pytype.text)}
+    assert typemap.column_type(ColumnSpec("c", "s")).text == "Symbol"
+    assert typemap.column_type(ColumnSpec("c", "C")).text == "String"
