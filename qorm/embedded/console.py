@@ -556,7 +556,7 @@ def _s1(v: Any) -> str:
 def _dict_s1(kv: tuple[Any, Any]) -> str:
     keys, vals = kv
     k = _s1(keys)
-    if k.startswith(",") or keys.t in (_TABLE, _DICT) or (0 <= keys.t < 77 and _count(keys) == 0):
+    if k.startswith(",") or keys.t in (_TABLE, _DICT) or (0 < keys.t < 77 and _count(keys) == 0):
         k = f"({k})"
     return f"{k}!{_s1(vals)}"
 

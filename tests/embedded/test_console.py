@@ -185,6 +185,31 @@ def test_temporal_vectors(t: int, raw: list[int], text: str) -> None:
     assert format_value(QVector(t, np.array(raw, dtype=dtype))) == text
 
 
+def test_codec_nulls_and_temporal_atoms() -> None:
+    from qorm.types import QDate, QMonth, QNull, QTimespan
+
+    assert format_value(QNull(14)) == "0Nd"
+    assert format_value(QNull(-7)) == "0N"
+    assert format_value(QNull(9)) == "0n"
+    assert format_value(QNull(11)) == "`"
+    assert format_value(QDate(9144)) == "2025.01.13"
+    assert format_value(QMonth(215)) == "2017.12m"
+    assert format_value(QTimespan(43200 * 10**9)) == "0D12:00:00.000000000"
+    # in a table, nulls are blank
+    t = QTable({"d": QVector(14, np.array([0, -(2**31)], np.int32)), "n": i64(1, NULL_LONG)})
+    assert [s.rstrip() for s in format_value(t).splitlines()] == [
+        "d          n",
+        "------------",
+        "2000.01.01 1",
+        "",
+    ]
+
+
+def test_empty_dict_one_line() -> None:
+    assert format_one_line(QDict([], [])) == "()!()"
+    assert format_one_line(QDict(syms(), i64())) == "(`symbol$())!`long$()"
+
+
 def test_attribute_shows_in_one_line_form() -> None:
     assert format_value(QVector(7, i64(1, 2, 3), attr=1)) == "`s#1 2 3"
 
