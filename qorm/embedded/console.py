@@ -523,9 +523,12 @@ def _fn_text(v: Any) -> str:
     return str(d)
 
 
-def _s1(v: Any) -> str:
-    """``-3!x``."""
+def _s1(v: Any, limit: int | None = None) -> str:
+    """``-3!x``; with ``limit``, only enough of a long list to fill ``limit`` characters (the
+    caller cuts the line there, so the text shown is the same)."""
     t = v.t
+    if limit is not None and 0 <= t < 77 and _count(v) > limit + 1:
+        v = _take(v, limit + 1)  # every item takes at least one character
     if t < 0:
         if -t >= 20 and -t <= 76:
             parts = _enum_parts(v)
@@ -540,25 +543,25 @@ def _s1(v: Any) -> str:
         if not items:
             return "()"
         if len(items) == 1:
-            return "," + _s1(items[0])
-        return "(" + ";".join(_s1(x) for x in items) + ")"
+            return "," + _s1(items[0], limit)
+        return "(" + ";".join(_s1(x, limit) for x in items) + ")"
     if t == _TABLE:
-        return "+" + _dict_s1(_column_dict(v))
+        return "+" + _dict_s1(_column_dict(v), limit)
     if t == _DICT:
         keys, vals = v.d
         if keys.t == _TABLE:
-            return f"({_s1(keys)})!{_s1(vals)}"
+            return f"({_s1(keys, limit)})!{_s1(vals, limit)}"
         attr = "`s#" if getattr(v, "a", 0) else ""
-        return attr + _dict_s1((keys, vals))
+        return attr + _dict_s1((keys, vals), limit)
     return _fn_text(v)
 
 
-def _dict_s1(kv: tuple[Any, Any]) -> str:
+def _dict_s1(kv: tuple[Any, Any], limit: int | None = None) -> str:
     keys, vals = kv
-    k = _s1(keys)
+    k = _s1(keys, limit)
     if k.startswith(",") or keys.t in (_TABLE, _DICT) or (0 < keys.t < 77 and _count(keys) == 0):
         k = f"({k})"
-    return f"{k}!{_s1(vals)}"
+    return f"{k}!{_s1(vals, limit)}"
 
 
 def _column_dict(table: Any) -> tuple[Any, Any]:
@@ -624,13 +627,14 @@ def _t0(n: int, lines: list[str]) -> list[str]:
     return lines
 
 
-def _s2(v: Any) -> list[str]:
-    """``.Q.s2``: the lines of a value inside a display."""
+def _s2(v: Any, limit: int | None = None, row: bool = False) -> list[str]:
+    """``.Q.s2``: the lines of a value inside a display (the cells, when ``row``: one row of a
+    matrix). ``limit`` is the line width: text beyond it is never shown, so not made."""
     t = v.t
     if t == _DICT:
         keys, vals = v.d
-        d = _s2(vals)
-        x = _s2(keys)
+        d = _s2(vals, limit)
+        x = _s2(keys, limit)
         d_padded = _t0(len(x), d)
         x = _t0(len(d), x)
         width = max((len(s) for s in x), default=0)
@@ -642,7 +646,7 @@ def _s2(v: Any) -> list[str]:
     if t == _TABLE:
         cols = v.d
         header = list(cols)
-        col_lines = [_s2(c) for c in cols.values()]
+        col_lines = [_s2(c, limit) for c in cols.values()]
         nrows = max((len(c) for c in col_lines), default=0)
         rows = [header]
         if col_lines and col_lines[0]:
@@ -653,19 +657,20 @@ def _s2(v: Any) -> list[str]:
             return []
         return [lines[0], "-" * len(lines[0]), *lines[1:]]
     if t < 0 or t >= 100:
-        return [_s1(v)]
+        return [_s1(v, limit)]
     if _count(v) == 0:
         return []
+    shown = v if not (row and limit is not None) else _take(v, limit + 1)
     if t != 0:
-        return _vector_items(v)
-    items = v.d
+        return _vector_items(shown)
+    items = v.d  # the layout depends on every item; only the visible ones are formatted
     types = {x.t for x in items}
     if any(ty > 97 or ty < 0 for ty in types):
-        return [_s1(x) for x in items]
+        return [_s1(x, limit) for x in shown.d]
     counts = {_count(x) for x in items}
     if len(counts) > 1 or (len(types) == 1 and next(iter(types)) in (_BOOL, _BYTE, _CHAR)):
-        return [_s1(x) for x in items]
-    return _tab([_s2(x) for x in items])
+        return [_s1(x, limit) for x in shown.d]
+    return _tab([_s2(x, limit, row=True) for x in shown.d])
 
 
 def _is_table(v: Any) -> bool:
@@ -677,13 +682,13 @@ def _lines(v: Any, height: int, width: int) -> list[str]:
     rows, cols = height - 2, width - 1
     t = v.t
     if t != 0 and t < 77:
-        lines = [_s1(v)]
+        lines = [_s1(v, cols)]
     elif t > 99:
         lines = _fn_text(v).split("\n")
     else:
         n = rows - 2 * _is_table(v)
         cut = n < _count(v)
-        lines = _s2(_take(v, n - cut) if cut else v)
+        lines = _s2(_take(v, n - cut) if cut else v, cols)
         if cut:
             lines.append("..")
     return [s[: cols - 2] + ".." if len(s) > cols else s for s in lines]

@@ -479,3 +479,23 @@ def test_interpreter_layout_is_accepted_as_is() -> None:
 def test_unknown_values_raise_type_error() -> None:
     with pytest.raises(TypeError, match="object"):
         format_value(object())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.arange(5000, dtype=np.int64),
+        np.ones(5000, dtype=bool),
+        np.arange(5000, dtype=np.float64) / 7,
+        np.array(["ab"] * 3000, dtype=object),
+        b"x" * 5000,
+        [np.arange(3000, dtype=np.int64), np.arange(3000, dtype=np.int64) * 2],
+        [np.arange(3000, dtype=np.int64), np.arange(5, dtype=np.int64)],
+    ],
+)
+def test_long_values_show_the_same_text_as_a_full_rendering(value: object) -> None:
+    # Only the visible part of a long list is formatted; the text must not change by it.
+    shown = format_value(value)
+    wide = format_value(value, width=2000 * 20, height=25)
+    expected = "\n".join(s[:77] + ".." if len(s) > 79 else s for s in wide.splitlines())
+    assert shown == expected
