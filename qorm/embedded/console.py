@@ -546,7 +546,8 @@ def _s1(v: Any, limit: int | None = None) -> str:
             return "," + _s1(items[0], limit)
         return "(" + ";".join(_s1(x, limit) for x in items) + ")"
     if t == _TABLE:
-        return "+" + _dict_s1(_column_dict(v), limit)
+        attr = _ATTR_CHARS.get(int(getattr(v, "a", 0) or 0), "")
+        return (f"`{attr}#" if attr else "") + "+" + _dict_s1(_column_dict(v), limit)
     if t == _DICT:
         keys, vals = v.d
         if keys.t == _TABLE:

@@ -499,3 +499,12 @@ def test_long_values_show_the_same_text_as_a_full_rendering(value: object) -> No
     wide = format_value(value, width=2000 * 20, height=25)
     expected = "\n".join(s[:77] + ".." if len(s) > 79 else s for s in wide.splitlines())
     assert shown == expected
+
+
+def test_one_line_keyed_table_with_attributes() -> None:
+    # basics/joins: \l sp.q prints this -3! text of a sorted keyed table
+    keys = QView(98, {"color": QView(11, syms("blue", "green", "red"), 1)}, 1)
+    vals = QView(98, {"qty": QView(7, i64(900, 1000, 1200))})
+    assert format_one_line(QView(99, (keys, vals))) == (
+        "(`s#+(,`color)!,`s#`blue`green`red)!+(,`qty)!,900 1000 1200"
+    )
