@@ -8,7 +8,7 @@ cannot:
 q                         Python (decoded)
 ========================  ======================================================================
 boolean atom              ``bool``
-guid atom                 ``uuid.UUID`` (the null guid is ``UUID(int=0)``)
+guid atom                 ``uuid.UUID``
 byte/short/int atom       :class:`QByte` / :class:`QShort` / :class:`QInt` (``int`` subclasses)
 long atom                 ``int``
 real atom                 :class:`QReal` (``float`` subclass)
@@ -16,15 +16,17 @@ float atom                ``float`` (``0n`` is NaN)
 char atom                 :class:`QChar` (a one-character ``str`` subclass)
 symbol atom               ``str``
 temporal atoms            :class:`QTemporal` subclasses holding q's raw integer/float
-null atoms (not float)    :class:`qorm.types.QNull` of the type
+null atoms (not float)    :class:`qorm.types.QNull` of the type (also `` ` ``, ``" "``, ``0Ng``)
 numeric vectors           ``numpy.ndarray`` views (bool, uint8, int16, int32, int64, float32,
                           float64) when they carry no attribute
 other vectors             :class:`QVector` (temporal, guid, enumerations, and any attribute)
 symbol vector             ``numpy.ndarray`` of ``str`` (dtype object)
 char vector               ``bytes``
-general list              ``list``
+general list              :class:`QList` (a ``list`` subclass that always re-encodes as a
+                          general list, even when its items are all of one type)
 dict / sorted dict        :class:`QDict`
 table / keyed table       :class:`QTable` / :class:`QKeyedTable`
+string column             :class:`QList` of ``bytes``
 ``::``                    ``None``
 functions (100-112)       :class:`QFunction` (opaque, re-encodes exactly)
 error (-128)              :class:`QErrorValue` (the transport raises it as ``QError``)
@@ -34,22 +36,28 @@ error (-128)              :class:`QErrorValue` (the transport raises it as ``QEr
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from qorm.protocol import constants as c
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "QByte",
     "QChar",
     "QDict",
+    "QEnum",
     "QErrorValue",
     "QFunction",
     "QInt",
     "QKeyedTable",
+    "QList",
     "QReal",
     "QShort",
     "QTable",
@@ -57,10 +65,13 @@ __all__ = [
     "QVector",
 ]
 
+_NULL_LONG = np.int64(c.NULL_LONG)
+
 
 class QByte(int):
     """A q byte atom (``0x2a``)."""
 
+    __slots__ = ()
     qtype = -c.BYTE
 
     def __repr__(self) -> str:
@@ -70,6 +81,7 @@ class QByte(int):
 class QShort(int):
     """A q short atom (``42h``)."""
 
+    __slots__ = ()
     qtype = -c.SHORT
 
     def __repr__(self) -> str:
@@ -79,6 +91,7 @@ class QShort(int):
 class QInt(int):
     """A q int atom (``42i``)."""
 
+    __slots__ = ()
     qtype = -c.INT
 
     def __repr__(self) -> str:
@@ -88,6 +101,7 @@ class QInt(int):
 class QReal(float):
     """A q real atom (``1.5e``)."""
 
+    __slots__ = ()
     qtype = -c.REAL
 
     def __repr__(self) -> str:
@@ -95,8 +109,11 @@ class QReal(float):
 
 
 class QChar(str):
-    """A q char atom: a one-character string (``"a"``), distinct from a symbol (``str``)."""
+    """A q char atom: a one-character string (``"a"``), distinct from a symbol (``str``).
 
+    Its code point is the byte q sends (0-255, latin-1)."""
+
+    __slots__ = ()
     qtype = -c.CHAR
 
     def __repr__(self) -> str:
@@ -113,14 +130,40 @@ class QTemporal:
     __slots__ = ("raw",)
     qtype: int = 0
 
-    def __init__(self, raw: int | float) -> None:
+    def __init__(self, raw: Any) -> None:
         self.raw = raw
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.raw == self.raw  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.raw == self.raw
 
     def __hash__(self) -> int:
         return hash((type(self), self.raw))
+
+    def to_python(self) -> Any:
+        """The natural Python value (``datetime``, ``date``, ``timedelta``, ``time``)."""
+        raise NotImplementedError
+
+    def to_numpy(self) -> Any:
+        """The exact numpy value (``datetime64``/``timedelta64``)."""
+        raise NotImplementedError
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.raw,))
+
+
+@dataclasses.dataclass(frozen=True)
+class QEnum:
+    """An enumerated atom (types -20..-76): the index into its domain, kept with its type."""
+
+    qtype: int
+    index: int
+
+
+class QList(list[Any]):
+    """A q general list (type 0). A ``list`` that always re-encodes as a general list, even
+    when its items are all of one type (a plain ``list`` of ints encodes as a long vector)."""
+
+    __slots__ = ()
 
 
 @dataclasses.dataclass(eq=False)
@@ -128,8 +171,9 @@ class QVector:
     """A typed q vector whose items plain numpy cannot type exactly.
 
     ``qtype`` is the positive q type code, ``data`` the raw storage as q lays it out (e.g. int32
-    days since 2000.01.01 for dates, int64 ns for timestamps, ``(n, 16)`` uint8 for guids), ``attr``
-    the attribute (:data:`qorm.protocol.constants.ATTR_SORTED` ...). ``to_numpy()`` gives the
+    days since 2000.01.01 for dates, int64 ns for timestamps, ``(n, 16)`` uint8 for guids,
+    int64 indices for enumerations, an object array of ``str`` for symbols), ``attr`` the
+    attribute (:data:`qorm.protocol.constants.ATTR_SORTED` ...). ``to_numpy()`` gives the
     natural numpy array (``datetime64``/``timedelta64`` with NaT for nulls).
     """
 
@@ -143,23 +187,33 @@ class QVector:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, QVector):
             return NotImplemented
-        return (
-            self.qtype == other.qtype
-            and self.attr == other.attr
-            and self.data.shape == other.data.shape
-            and bool(np.array_equal(self.data.view(np.uint8), other.data.view(np.uint8)))
-            if self.data.dtype != object
-            else self.qtype == other.qtype
-            and self.attr == other.attr
-            and list(self.data) == list(other.data)
-        )
+        if (self.qtype, self.attr, self.data.shape) != (other.qtype, other.attr, other.data.shape):
+            return False
+        if self.data.dtype == object or other.data.dtype == object:
+            return list(self.data) == list(other.data)
+        return self.data.tobytes() == other.data.tobytes()
 
     __hash__ = None  # type: ignore[assignment]
+
+    def to_numpy(self) -> npt.NDArray[Any]:
+        """The natural numpy array: ``datetime64``/``timedelta64`` for temporal types (NaT for
+        nulls, the dtype's extremes for infinities), ``uuid.UUID`` objects for guids, the raw
+        numbers (or symbols) otherwise."""
+        from qorm.types import temporal_to_numpy
+
+        if c.TIMESTAMP <= self.qtype <= c.TIME:
+            return temporal_to_numpy(self.qtype, self.data)
+        if self.qtype == c.GUID:
+            raw = np.ascontiguousarray(self.data).reshape(-1, 16)
+            out = np.empty(len(raw), dtype=object)
+            out[:] = [uuid.UUID(bytes=bytes(b)) for b in raw]
+            return out
+        return self.data
 
 
 @dataclasses.dataclass(eq=False)
 class QDict(Mapping[Any, Any]):
-    """A q dictionary: ``keys`` and ``values`` are q values of equal count (vectors, lists,
+    """A q dictionary: ``keys_`` and ``values_`` are q values of equal count (vectors, lists,
     or tables). ``sorted`` marks type 127 (``s#`` on the keys). Behaves as a read-only mapping
     from key atoms to value atoms when the keys are a vector."""
 
@@ -179,23 +233,97 @@ class QDict(Mapping[Any, Any]):
     def __len__(self) -> int:
         return len(self.keys_)
 
+    def __repr__(self) -> str:
+        return f"QDict({self.keys_!r}, {self.values_!r}, sorted={self.sorted})"
+
 
 @dataclasses.dataclass(eq=False)
 class QTable:
-    """A q table: an ordered mapping of column name to column (numpy array, :class:`QVector`,
-    ``bytes`` is never a column; string columns are lists of ``bytes``). ``attr`` is the
-    table's own attribute byte (always 0 from kdb+ in practice)."""
+    """A q table: an ordered mapping of column name to column.
+
+    A column is a numpy array (numeric types, booleans, symbols as ``str`` objects), a
+    :class:`QVector` (temporal, guid, attributed columns), ``bytes`` (a char column) or a
+    :class:`QList` (e.g. a string column: a list of ``bytes``). ``attr`` is the table's own
+    attribute byte (``s#`` on a table gives 1 and ``p#`` on its first column).
+
+    ``len(table)`` is the row count; ``table["price"]`` is a column.
+    """
 
     columns: dict[str, Any]
     attr: int = c.ATTR_NONE
 
+    def __len__(self) -> int:
+        for col in self.columns.values():
+            return len(col)
+        return 0
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.columns[name]
+        except KeyError:
+            raise KeyError(f"no column {name!r}; the table has {list(self.columns)}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.columns
+
+    @property
+    def column_names(self) -> list[str]:
+        """The column names, in order."""
+        return list(self.columns)
+
+    def __repr__(self) -> str:
+        return f"QTable({len(self)} rows, columns={list(self.columns)})"
+
+    def to_pandas(self) -> pd.DataFrame:
+        """A pandas DataFrame: nulls become NaN/NaT/``pd.NA`` (never 0 or 1970), symbols are
+        ``str`` objects, strings ``str``, temporal columns ``datetime64``/``timedelta64``."""
+        import pandas as pd
+
+        data = {name: _column_to_pandas(col) for name, col in self.columns.items()}
+        out: pd.DataFrame = pd.DataFrame(data, copy=False)
+        return out
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """Columns as lists of Python values (``None`` for nulls; ``datetime`` etc.)."""
+        return {name: _column_to_python(col) for name, col in self.columns.items()}
+
+    def to_arrow(self) -> Any:
+        """A ``pyarrow.Table`` (needs the ``arrow`` extra); nulls become arrow nulls."""
+        import pyarrow as pa
+
+        return pa.table({name: _column_to_arrow(col) for name, col in self.columns.items()})
+
+    def to_polars(self) -> Any:
+        """A ``polars.DataFrame`` (needs the ``polars`` extra), built through arrow."""
+        import polars as pl
+
+        return pl.from_arrow(self.to_arrow())
+
 
 @dataclasses.dataclass(eq=False)
 class QKeyedTable:
-    """A keyed table: a dict from a table of key columns to a table of value columns."""
+    """A keyed table: a dict from a table of key columns to a table of value columns.
+    ``sorted`` marks type 127 (``s#`` on the keys)."""
 
     keys: QTable
     values: QTable
+    sorted: bool = False
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __repr__(self) -> str:
+        return f"QKeyedTable({len(self)} rows, keys={self.keys.column_names}, values={self.values.column_names})"
+
+    def to_pandas(self) -> pd.DataFrame:
+        """A DataFrame indexed by the key columns."""
+        df = QTable({**self.keys.columns, **self.values.columns}).to_pandas()
+        out: pd.DataFrame = df.set_index(self.keys.column_names)
+        return out
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """Key and value columns as lists of Python values."""
+        return {**self.keys.to_dict(), **self.values.to_dict()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,3 +345,126 @@ class QErrorValue:
     """An error reply (type -128): ``message`` is q's error text."""
 
     message: str
+
+
+# --- column conversions (used by QTable) ------------------------------------------------------
+
+_INT_NULLS: dict[str, int] = {"i2": c.NULL_SHORT, "i4": c.NULL_INT, "i8": c.NULL_LONG}
+_PANDAS_UNITS: dict[str, str] = {"D": "s", "M": "s", "m": "s"}
+
+
+def _int_null_mask(arr: npt.NDArray[Any]) -> npt.NDArray[np.bool_] | None:
+    null = _INT_NULLS.get(arr.dtype.str[1:])
+    if null is None:
+        return None
+    mask = arr == null
+    return mask if mask.any() else None
+
+
+def _to_pandas_unit(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """pandas holds datetime64/timedelta64 only in s/ms/us/ns: widen days, months, minutes to
+    seconds, keeping NaT and mapping the extremes (q's infinities) to the new extremes."""
+    unit = np.datetime_data(arr.dtype)[0]
+    if unit not in _PANDAS_UNITS:
+        return arr
+    from qorm.types import _convert_unit  # the one place that knows the infinity rules
+
+    kind = "datetime64" if arr.dtype.kind == "M" else "timedelta64"
+    src = arr.view(np.int64)
+    special = (src == c.NULL_LONG) | (src == c.INF_LONG) | (src == -c.INF_LONG)
+    safe = np.where(special, 0, src).view(arr.dtype)
+    out = _convert_unit(safe, f"{kind}[s]")
+    out.view(np.int64)[special] = src[special]
+    return out
+
+
+def _column_to_pandas(col: Any) -> Any:
+    import pandas as pd
+
+    if isinstance(col, QVector):
+        if c.TIMESTAMP <= col.qtype <= c.TIME:
+            return _to_pandas_unit(col.to_numpy())
+        if col.qtype == c.GUID:
+            out = col.to_numpy()
+            out[~col.data.reshape(-1, 16).any(axis=1)] = None
+            return out
+        if col.qtype == c.CHAR:
+            return _column_to_pandas(col.data.tobytes())
+        col = col.data
+    if isinstance(col, np.ndarray):
+        if col.dtype.kind in "i":
+            mask = _int_null_mask(col)
+            if mask is not None:
+                return pd.arrays.IntegerArray(col, mask)
+        return col
+    if isinstance(col, bytes):
+        out = np.empty(len(col), dtype=object)
+        out[:] = list(col.decode("latin-1"))
+        return out
+    out = np.empty(len(col), dtype=object)
+    out[:] = [_item_to_python(x) for x in col]
+    return out
+
+
+def _item_to_python(x: Any) -> Any:
+    from qorm.types import QNull
+
+    if isinstance(x, bytes):
+        return x.decode("utf-8", "replace")
+    if isinstance(x, QNull):
+        return None
+    if isinstance(x, QTemporal):
+        try:
+            return x.to_python()
+        except OverflowError:  # a minute/second/time beyond one day
+            return getattr(x, "to_timedelta", x.to_python)()
+    return x
+
+
+def _column_to_python(col: Any) -> list[Any]:
+    from qorm.types import TEMPORAL_CLASSES
+
+    if isinstance(col, QVector):
+        if c.TIMESTAMP <= col.qtype <= c.TIME:
+            cls = TEMPORAL_CLASSES[col.qtype]
+            if col.qtype == c.DATETIME:
+                return [None if r != r else _item_to_python(cls(r)) for r in col.data.tolist()]
+            null = c.NULL_LONG if col.data.dtype.itemsize == 8 else c.NULL_INT
+            return [None if r == null else _item_to_python(cls(r)) for r in col.data.tolist()]
+        if col.qtype == c.GUID:
+            return [None if u.int == 0 else u for u in col.to_numpy().tolist()]
+        if col.qtype == c.CHAR:
+            return list(col.data.tobytes().decode("latin-1"))
+        col = col.data
+    if isinstance(col, np.ndarray):
+        items: list[Any] = col.tolist()
+        if col.dtype.kind == "i":
+            mask = _int_null_mask(col)
+        elif col.dtype.kind == "f":
+            mask = np.isnan(col)
+        else:
+            mask = None
+        if mask is not None:
+            for i in np.flatnonzero(mask).tolist():
+                items[i] = None
+        return items
+    if isinstance(col, bytes):
+        return list(col.decode("latin-1"))
+    return [_item_to_python(x) for x in col]
+
+
+def _column_to_arrow(col: Any) -> Any:
+    import pyarrow as pa
+
+    if isinstance(col, QVector) and col.qtype in (c.GUID, c.CHAR):
+        return pa.array(_column_to_python(col))
+    if isinstance(col, (bytes, list)):
+        return pa.array(_column_to_python(col))
+    arr = _column_to_pandas(col)
+    if isinstance(arr, np.ndarray):
+        if arr.dtype.kind in "Mm":
+            return pa.array(arr, mask=np.isnat(arr))
+        if arr.dtype.kind == "f":
+            return pa.array(arr, mask=np.isnan(arr))
+        return pa.array(arr)
+    return pa.array(arr)  # pandas IntegerArray: arrow reads its mask

@@ -1,0 +1,182 @@
+"""kdb+'s IPC compression, byte-identical to kdb+'s own.
+
+The algorithm (as in KX's ``c.java``): an LZ77 variant over the whole message. Positions are
+remembered in a 256-entry table keyed by the XOR of two consecutive bytes. Every 8 operations
+share one control byte whose bits say literal (0) or match (1). A literal is one byte; a match
+is two bytes: the hash slot to copy from and how many bytes beyond the first two match
+(at most 255). Positions inside a match are never hashed, and the table entry of a literal is
+written one step late (after the next lookup); the decompressor mirrors both, which is why the
+compressor must reproduce them exactly to stay byte-identical with kdb+.
+
+Frame: the original header with byte 2 set to 1 and bytes 4-7 the compressed size, then the
+uncompressed size (4 bytes), then the stream. kdb+ gives up, sending the plain message, unless
+the result is under half the original size.
+
+Safety: a frame's claimed uncompressed size is checked against what its compressed bytes can
+possibly expand to (at most 257 bytes from 2) before the output is allocated, and every copy is
+bounds-checked, so a corrupt frame raises :class:`~qorm.exc.DeserializationError`.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final, Literal
+
+from qorm.exc import DeserializationError
+from qorm.protocol import constants as c
+from qorm.protocol.header import parse_header
+
+__all__ = ["compress", "decompress"]
+
+#: The most output one compressed byte can justify (a 2-byte match yields 257 bytes).
+_MAX_RATIO: Final = 129
+
+
+def _fail(pos: int, message: str) -> DeserializationError:
+    return DeserializationError(f"bad compressed frame: {message} (at byte offset {pos})")
+
+
+def decompress(message: bytes | bytearray | memoryview) -> bytes:
+    """The uncompressed message (header included, byte 2 cleared) of a compressed message.
+
+    A message that is not compressed is returned as it is.
+    """
+    src = bytes(message)
+    header = parse_header(src)
+    if not header.compressed:
+        return src
+    off = 12 if header.compressed == 1 else 16
+    if len(src) < off or header.size != len(src):
+        raise _fail(4, f"frame of {len(src)} bytes, header says {header.size}")
+    order: Literal["little", "big"] = "little" if header.little else "big"
+    usize = int.from_bytes(src[8:off], order)
+    if usize < c.HEADER_SIZE:
+        raise _fail(8, f"uncompressed size {usize} is below 8")
+    if usize - c.HEADER_SIZE > (len(src) - off) * _MAX_RATIO:
+        raise _fail(8, f"uncompressed size {usize} is more than {len(src)} bytes can hold")
+    dst = bytearray(usize)
+    dst[:8] = src[:8]
+    dst[2] = 0
+    dst[3] = (usize >> 32) & 0xFF
+    dst[4:8] = (usize & 0xFFFFFFFF).to_bytes(4, order)
+
+    table = [0] * 256
+    n_src = len(src)
+    s = p = 8  # write position; next position to hash
+    d = off  # read position
+    i = 0
+    f = 0
+    while s < usize:
+        if i == 0:
+            if d >= n_src:
+                raise _fail(d, "stream ends early")
+            f = src[d]
+            d += 1
+            i = 1
+        if f & i:
+            if d + 2 > n_src:
+                raise _fail(d, "stream ends inside a match")
+            r = table[src[d]]
+            n = src[d + 1] + 2
+            d += 2
+            end = s + n
+            if end > usize:
+                raise _fail(d - 2, "match runs past the uncompressed size")
+            if r + n <= s:
+                dst[s:end] = dst[r : r + n]
+            else:  # overlapping copy: kdb+ copies forward byte by byte, repeating the period
+                period = s - r
+                chunk = bytes(dst[r:s])
+                dst[s:end] = (chunk * (n // period + 1))[:n]
+            while p <= s:
+                table[dst[p] ^ dst[p + 1]] = p
+                p += 1
+            s = p = end
+        else:
+            if d >= n_src:
+                raise _fail(d, "stream ends early")
+            # a run of literals: copy it in one slice, then hash it
+            run = 1
+            while run < 8 and not (f & (i << run)) and (i << run) < 256:
+                run += 1
+            run = min(run, usize - s, n_src - d)
+            dst[s : s + run] = src[d : d + run]
+            d += run
+            s += run
+            i <<= run - 1
+            while p < s - 1:
+                table[dst[p] ^ dst[p + 1]] = p
+                p += 1
+        i = (i << 1) & 0xFF
+    if d != n_src:
+        raise _fail(d, f"{n_src - d} bytes left over after the stream")
+    return bytes(dst)
+
+
+def compress(message: bytes | bytearray | memoryview) -> bytes:
+    """Compress a whole message as kdb+ does; the plain ``message`` if that does not halve it.
+
+    Only messages under 4 GB use this framing; larger ones are returned unchanged.
+    """
+    y = bytes(message)
+    t = len(y)
+    if t >= 2**32 or t < c.HEADER_SIZE:
+        return y
+    e = t // 2
+    out = bytearray(e if e > 12 else 12)
+    out[0:4] = y[0:4]
+    out[2] = 1
+    table = [0] * 256
+    i = 0
+    f = 0
+    h = 0
+    h0 = 0
+    s0 = 0
+    s = 8
+    ctl = 12
+    d = 12
+    limit = t - 3
+    while s < t:
+        if i == 0:
+            if d > e - 17:
+                return y
+            i = 1
+            out[ctl] = f
+            ctl = d
+            d += 1
+            f = 0
+        literal = s > limit
+        if not literal:
+            h = y[s] ^ y[s + 1]
+            p = table[h]
+            literal = p == 0 or y[s] != y[p]
+        if s0 > 0:
+            table[h0] = s0
+            s0 = 0
+        if literal:
+            h0 = h
+            s0 = s
+            out[d] = y[s]
+            d += 1
+            s += 1
+        else:
+            table[h] = s
+            f |= i
+            p += 2
+            s += 2
+            r = s
+            q = min(s + 255, t)
+            while s < q and y[p] == y[s]:
+                p += 1
+                s += 1
+            out[d] = h
+            out[d + 1] = s - r
+            d += 2
+        i = (i << 1) & 0xFF
+    out[ctl] = f
+    struct.pack_into("<I", out, 4, d)
+    struct.pack_into("<I", out, 8, t)
+    if y[0] == c.BIG_ENDIAN:
+        struct.pack_into(">I", out, 4, d)
+        struct.pack_into(">I", out, 8, t)
+    return bytes(out[:d])

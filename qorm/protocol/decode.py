@@ -1,0 +1,389 @@
+"""Decode kdb+ IPC messages into Python values (see :mod:`qorm.protocol.values` for the map).
+
+Design notes
+------------
+* Vectors of fixed-width items are numpy views on the message buffer (``np.frombuffer``): no
+  copy, so decoding a 1M-row table costs about the same as decoding a 10-row one, except for
+  symbols, which have to become Python ``str`` objects. Those are decoded in bulk: one
+  ``bytes.decode`` of the whole vector and one ``str.split`` (``surrogateescape`` keeps
+  non-UTF-8 bytes lossless).
+* Every count is checked against the bytes that remain *before* anything is allocated, so a
+  message that lies about a length raises :class:`~qorm.exc.DeserializationError` (naming the
+  byte offset) instead of allocating gigabytes. Nesting is bounded too.
+* Big-endian messages decode into native-order copies; re-encoding is always little-endian.
+"""
+
+from __future__ import annotations
+
+import struct
+import uuid
+from typing import Any, Final, NoReturn
+
+import numpy as np
+import numpy.typing as npt
+
+from qorm.exc import DeserializationError
+from qorm.protocol import constants as c
+from qorm.protocol.compress import decompress
+from qorm.protocol.header import parse_header
+from qorm.protocol.values import (
+    QByte,
+    QChar,
+    QDict,
+    QEnum,
+    QErrorValue,
+    QFunction,
+    QInt,
+    QKeyedTable,
+    QList,
+    QReal,
+    QShort,
+    QTable,
+    QVector,
+)
+from qorm.types import TEMPORAL_CLASSES, QNull
+
+__all__ = ["decode_payload", "deserialize"]
+
+#: Deeper nesting than this is refused (kdb+ data is rarely more than a few levels deep).
+MAX_DEPTH: Final = 200
+
+# Vector item dtypes (without byte order) by type code.
+_VECTOR_DTYPES: Final[dict[int, str]] = {
+    c.BOOLEAN: "b1",
+    c.BYTE: "u1",
+    c.SHORT: "i2",
+    c.INT: "i4",
+    c.LONG: "i8",
+    c.REAL: "f4",
+    c.FLOAT: "f8",
+    c.TIMESTAMP: "i8",
+    c.MONTH: "i4",
+    c.DATE: "i4",
+    c.DATETIME: "f8",
+    c.TIMESPAN: "i8",
+    c.MINUTE: "i4",
+    c.SECOND: "i4",
+    c.TIME: "i4",
+}
+# Types whose unattributed vectors decode to plain numpy arrays.
+_PLAIN_NUMPY: Final = frozenset({c.BOOLEAN, c.BYTE, c.SHORT, c.INT, c.LONG, c.REAL, c.FLOAT})
+
+# Atom formats (struct) by positive type code.
+_ATOM_FORMATS: Final[dict[int, str]] = {
+    c.BOOLEAN: "B",
+    c.BYTE: "B",
+    c.SHORT: "h",
+    c.INT: "i",
+    c.LONG: "q",
+    c.REAL: "f",
+    c.FLOAT: "d",
+    c.CHAR: "B",
+    c.TIMESTAMP: "q",
+    c.MONTH: "i",
+    c.DATE: "i",
+    c.DATETIME: "d",
+    c.TIMESPAN: "q",
+    c.MINUTE: "i",
+    c.SECOND: "i",
+    c.TIME: "i",
+}
+_INT_NULLS: Final[dict[int, int]] = {
+    c.SHORT: c.NULL_SHORT,
+    c.INT: c.NULL_INT,
+    c.LONG: c.NULL_LONG,
+    c.TIMESTAMP: c.NULL_LONG,
+    c.MONTH: c.NULL_INT,
+    c.DATE: c.NULL_INT,
+    c.TIMESPAN: c.NULL_LONG,
+    c.MINUTE: c.NULL_INT,
+    c.SECOND: c.NULL_INT,
+    c.TIME: c.NULL_INT,
+}
+_NULLS: Final[dict[int, QNull]] = {code: QNull(code) for code in range(1, 20) if code != 3}
+
+
+def _fail(pos: int, message: str) -> NoReturn:
+    raise DeserializationError(f"{message} (at byte offset {pos})")
+
+
+class _Decoder:
+    """One pass over one message body. ``pos`` values are offsets into ``buf``."""
+
+    __slots__ = ("atom_structs", "buf", "count_struct", "depth", "end", "little", "order")
+
+    def __init__(self, buf: memoryview, end: int, little: bool) -> None:
+        self.buf = buf
+        self.end = end
+        self.little = little
+        self.order = "<" if little else ">"
+        self.count_struct = struct.Struct(self.order + "i")
+        self.atom_structs = {k: struct.Struct(self.order + f) for k, f in _ATOM_FORMATS.items()}
+        self.depth = 0
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def need(self, pos: int, size: int, what: str) -> None:
+        if size < 0 or pos + size > self.end:
+            _fail(pos, f"truncated message: {what} needs {size} bytes, {self.end - pos} left")
+
+    def cstring(self, pos: int, what: str) -> tuple[bytes, int]:
+        """A NUL-terminated byte string starting at ``pos``, and the offset after the NUL."""
+        buf = self.buf
+        # bytes.find on the underlying object would copy; memoryview has no find, so search
+        # a bounded window that doubles (symbols are short; this stays linear overall).
+        window = 64
+        while True:
+            stop = min(self.end, pos + window)
+            chunk = bytes(buf[pos:stop])
+            i = chunk.find(0)
+            if i >= 0:
+                return chunk[:i], pos + i + 1
+            if stop >= self.end:
+                _fail(pos, f"truncated message: unterminated {what}")
+            window *= 4
+
+    # -- values --------------------------------------------------------------------------------
+
+    def read(self, pos: int) -> tuple[Any, int]:
+        if pos >= self.end:
+            _fail(pos, "truncated message: expected a type byte")
+        t = self.buf[pos]
+        if t >= 128:
+            return self.atom(t - 256, pos + 1)
+        if t <= 76:
+            return self.vector(t, pos + 1)
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            _fail(pos, f"nesting deeper than {MAX_DEPTH} levels")
+        try:
+            return self.compound(t, pos)
+        finally:
+            self.depth -= 1
+
+    def atom(self, t: int, pos: int) -> tuple[Any, int]:
+        k = -t
+        fmt = self.atom_structs.get(k)
+        if fmt is not None:
+            self.need(pos, fmt.size, f"a type {t} atom")
+            (v,) = fmt.unpack_from(self.buf, pos)
+            pos += fmt.size
+            if k == c.LONG:
+                return (v if v != c.NULL_LONG else _NULLS[k]), pos
+            if k == c.FLOAT:
+                return v, pos
+            if k == c.BOOLEAN:
+                return bool(v), pos
+            if k in _INT_NULLS and v == _INT_NULLS[k]:
+                return _NULLS[k], pos
+            if k == c.INT:
+                return QInt(v), pos
+            if k == c.SHORT:
+                return QShort(v), pos
+            if k == c.BYTE:
+                return QByte(v), pos
+            if k == c.REAL:
+                return QReal(v), pos
+            if k == c.CHAR:
+                return QChar(chr(v)), pos
+            return TEMPORAL_CLASSES[k](v), pos
+        if k == c.SYMBOL:
+            raw, pos = self.cstring(pos, "symbol")
+            if not raw:
+                return _NULLS[c.SYMBOL], pos
+            return raw.decode("utf-8", "surrogateescape"), pos
+        if k == c.GUID:
+            self.need(pos, 16, "a guid atom")
+            raw = bytes(self.buf[pos : pos + 16])
+            if raw == bytes(16):
+                return _NULLS[c.GUID], pos + 16
+            return uuid.UUID(bytes=raw), pos + 16
+        if 20 <= k <= 76:
+            self.need(pos, 8, "an enumerated atom")
+            (v,) = struct.unpack_from(self.order + "q", self.buf, pos)
+            return QEnum(t, v), pos + 8
+        if t == c.ERROR:
+            raw, pos = self.cstring(pos, "error message")
+            return QErrorValue(raw.decode("utf-8", "replace")), pos
+        _fail(pos - 1, f"unknown atom type {t}")
+
+    def vector(self, t: int, pos: int) -> tuple[Any, int]:
+        self.need(pos, 5, "a vector header")
+        attr = self.buf[pos]
+        if attr not in c.ATTR_CHARS:
+            _fail(pos, f"invalid attribute byte {attr}")
+        (n,) = self.count_struct.unpack_from(self.buf, pos + 1)
+        if n < 0:
+            _fail(pos + 1, f"negative vector count {n}")
+        pos += 5
+        if t == c.MIXED_LIST:
+            # every item takes at least 2 bytes: refuse absurd counts before looping
+            self.need(pos, 2 * n, f"a general list of {n} items")
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                _fail(pos, f"nesting deeper than {MAX_DEPTH} levels")
+            items = QList()
+            append = items.append
+            read = self.read
+            for _ in range(n):
+                v, pos = read(pos)
+                append(v)
+            self.depth -= 1
+            if attr:
+                _fail(pos, "a general list cannot carry an attribute")
+            return items, pos
+        if t == c.SYMBOL:
+            syms, pos = self.symbols(pos, n)
+            return (QVector(t, syms, attr) if attr else syms), pos
+        if t == c.CHAR:
+            self.need(pos, n, f"a char vector of {n}")
+            if attr:
+                data = np.frombuffer(self.buf, np.uint8, n, pos)
+                return QVector(t, data, attr), pos + n
+            return bytes(self.buf[pos : pos + n]), pos + n
+        if t == c.GUID:
+            self.need(pos, 16 * n, f"a guid vector of {n}")
+            data = np.frombuffer(self.buf, np.uint8, 16 * n, pos).reshape(n, 16)
+            return QVector(t, data, attr), pos + 16 * n
+        if t >= 20:
+            self.need(pos, 8 * n, f"an enumerated vector of {n}")
+            return QVector(t, self.array("i8", n, pos), attr), pos + 8 * n
+        code = _VECTOR_DTYPES.get(t)
+        if code is None:
+            _fail(pos - 6, f"unknown vector type {t}")
+        size = int(code[1])
+        self.need(pos, size * n, f"a type {t} vector of {n}")
+        data = self.array(code, n, pos)
+        pos += size * n
+        if t in _PLAIN_NUMPY and not attr:
+            return data, pos
+        return QVector(t, data, attr), pos
+
+    def array(self, code: str, n: int, pos: int) -> npt.NDArray[Any]:
+        if self.little or code in ("b1", "u1"):
+            return np.frombuffer(self.buf, "<" + code, n, pos)
+        return np.frombuffer(self.buf, ">" + code, n, pos).astype("=" + code)
+
+    def symbols(self, pos: int, n: int) -> tuple[npt.NDArray[Any], int]:
+        out = np.empty(n, dtype=object)
+        if n == 0:
+            return out, pos
+        self.need(pos, n, f"a symbol vector of {n}")
+        # Find the n-th NUL with numpy in a window that grows geometrically, so the scan is
+        # proportional to the symbols' own bytes, not to the rest of the message.
+        rest = np.frombuffer(self.buf, np.uint8, self.end - pos, pos)
+        window = min(len(rest), n * 8 + 64)
+        while True:
+            nul = np.flatnonzero(rest[:window] == 0)
+            if len(nul) >= n:
+                stop = pos + int(nul[n - 1])
+                break
+            if window >= len(rest):
+                _fail(pos, f"truncated message: symbol vector of {n} has {len(nul)} symbols")
+            window = min(len(rest), window * 4)
+        text = bytes(self.buf[pos:stop]).decode("utf-8", "surrogateescape")
+        out[:] = text.split("\x00")
+        return out, stop + 1
+
+    def compound(self, t: int, pos: int) -> tuple[Any, int]:
+        start = pos
+        pos += 1
+        if t == c.TABLE:
+            self.need(pos, 2, "a table")
+            attr = self.buf[pos]
+            if self.buf[pos + 1] != c.DICT:
+                _fail(pos + 1, "a table must hold a dict")
+            columns, pos = self._table_dict(pos + 2)
+            return QTable(columns, attr), pos
+        if t in (c.DICT, c.SORTED_DICT):
+            keys, pos = self.read(pos)
+            values, pos = self.read(pos)
+            if isinstance(keys, QTable) and isinstance(values, QTable):
+                if len(keys) != len(values):
+                    _fail(start, "keyed table: key and value row counts differ")
+                return QKeyedTable(keys, values, t == c.SORTED_DICT), pos
+            return QDict(keys, values, t == c.SORTED_DICT), pos
+        if t == c.LAMBDA:
+            ctx, pos = self.cstring(pos, "lambda context")
+            body_at = pos
+            body, pos = self.read(pos)
+            if not isinstance(body, bytes):
+                _fail(body_at, "a lambda's body must be a char vector")
+            return QFunction(
+                t,
+                bytes(self.buf[start + 1 : pos]),
+                body.decode("utf-8", "replace"),
+                ctx.decode("utf-8", "replace"),
+            ), pos
+        if t in (c.UNARY_PRIMITIVE, c.BINARY_PRIMITIVE, c.TERNARY_PRIMITIVE):
+            self.need(pos, 1, "a primitive")
+            if t == c.UNARY_PRIMITIVE and self.buf[pos] == 0:
+                return None, pos + 1
+            return QFunction(t, bytes(self.buf[pos : pos + 1])), pos + 1
+        if t in (c.PROJECTION, c.COMPOSITION):
+            self.need(pos, 4, "a function count")
+            (n,) = self.count_struct.unpack_from(self.buf, pos)
+            if n < 0:
+                _fail(pos, f"negative count {n}")
+            self.need(pos + 4, 2 * n, f"a projection of {n}")
+            pos += 4
+            for _ in range(n):
+                _, pos = self.read(pos)
+            return QFunction(t, bytes(self.buf[start + 1 : pos])), pos
+        if c.EACH <= t <= c.EACH_LEFT:
+            _, pos = self.read(pos)
+            return QFunction(t, bytes(self.buf[start + 1 : pos])), pos
+        _fail(start, f"unsupported or invalid type {t}")
+
+    def _table_dict(self, pos: int) -> tuple[dict[str, Any], int]:
+        at = pos
+        names, pos = self.read(pos)
+        if isinstance(names, QVector) and names.qtype == c.SYMBOL:
+            names = names.data
+        if not (isinstance(names, np.ndarray) and names.dtype == object):
+            _fail(at, "a table's column names must be a symbol vector")
+        cols_at = pos
+        cols, pos = self.read(pos)
+        if not isinstance(cols, QList) or len(cols) != len(names):
+            _fail(cols_at, "a table's columns must be a general list, one per name")
+        lengths = {len(col) if _is_column(col) else -1 for col in cols}
+        if -1 in lengths or len(lengths) > 1:
+            _fail(cols_at, "a table's columns must be vectors or lists of equal length")
+        return dict(zip(names.tolist(), cols)), pos
+
+
+def _is_column(col: object) -> bool:
+    return isinstance(col, (np.ndarray, QVector, QList, bytes))
+
+
+def decode_payload(payload: bytes | bytearray | memoryview, *, little: bool = True) -> object:
+    """Decode one q value from ``payload`` (the message body, no header)."""
+    buf = memoryview(payload).cast("B")
+    dec = _Decoder(buf, len(buf), little)
+    value, pos = dec.read(0)
+    if pos != len(buf):
+        _fail(pos, f"{len(buf) - pos} bytes left over after the value")
+    return value
+
+
+def deserialize(data: bytes | bytearray | memoryview) -> object:
+    """Decode a whole kdb+ IPC message (8-byte header, then the value), compressed or not.
+
+    Numeric and temporal vectors in the result are views on ``data`` (keep it alive and
+    unchanged while you use them). Raises :class:`~qorm.exc.DeserializationError`, naming the
+    byte offset, for anything that is not a well-formed message.
+    """
+    buf = memoryview(data).cast("B")
+    header = parse_header(buf)
+    if header.size != len(buf):
+        raise DeserializationError(
+            f"header says the message is {header.size} bytes but {len(buf)} were given "
+            "(at byte offset 4)"
+        )
+    if header.compressed:
+        buf = memoryview(decompress(buf)).cast("B")
+    dec = _Decoder(buf, len(buf), header.little)
+    value, pos = dec.read(c.HEADER_SIZE)
+    if pos != len(buf):
+        _fail(pos, f"{len(buf) - pos} bytes left over after the value")
+    return value
