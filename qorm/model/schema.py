@@ -1,0 +1,61 @@
+"""DDL for models: ``create_table_q``, ``drop_table_q``, ``table_meta_q``, ``table_exists_q``.
+
+::
+
+    create_table_q(Trade)       # trade:([] sym:`s$(); price:`f$(); size:`j$(); time:`p$())
+    create_table_q(DailyPrice)  # daily_price:([sym:`s$(); date:`d$()] close:`f$(); volume:`j$())
+    drop_table_q(Trade)         # ![`.;();0b;enlist`trade]
+    table_meta_q(Trade)         # meta trade
+
+Attributes are applied to the empty columns (`` sym:`s#`s$() ``). String and other nested
+columns start as the empty general list ``()`` (q types them from the first insert).
+Names are validated when the model is defined, so these strings contain no user values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qorm.model.fields import Field
+from qorm.protocol.constants import ATTR_CHARS
+
+__all__ = ["create_table_q", "drop_table_q", "table_exists_q", "table_meta_q"]
+
+
+def _empty(f: Field) -> str:
+    col = "()" if f.ctype.code == 0 else f"`{f.ctype.char}$()"
+    if f.attr:
+        col = f"`{ATTR_CHARS[f.attr]}#{col}"
+    return f"{f.name}:{col}"
+
+
+def create_table_q(model: type[Any]) -> str:
+    """q that (re)defines the model's table as an empty table of the right column types."""
+    keys = [_empty(f) for f in model.__fields__.values() if f.primary_key]
+    values = [_empty(f) for f in model.__fields__.values() if not f.primary_key]
+    return f"{model.__tablename__}:([{'; '.join(keys)}] {'; '.join(values)})"
+
+
+def _split(name: str) -> tuple[str, str]:
+    if name.startswith(".") and name.count(".") >= 2:
+        ns, _, short = name.rpartition(".")
+        return ns, short
+    return ".", name
+
+
+def drop_table_q(model: type[Any]) -> str:
+    """q that deletes the table's global (``delete trade from `.``)."""
+    ns, short = _split(model.__tablename__)
+    return f"![`{ns};();0b;enlist`{short}]"
+
+
+def table_meta_q(model: type[Any]) -> str:
+    """q for the table's ``meta``."""
+    return f"meta {model.__tablename__}"
+
+
+def table_exists_q(model: type[Any] | str) -> str:
+    """q that is ``1b`` when the table exists (in its namespace's ``tables``)."""
+    name = model if isinstance(model, str) else model.__tablename__
+    ns, short = _split(name)
+    return f"`{short} in tables`{ns}" if ns != "." else f"`{short} in tables[]"
