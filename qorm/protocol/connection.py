@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import struct
 from collections import deque
 from typing import Final
 
@@ -47,6 +46,7 @@ from qorm.protocol.constants import (
     HEADER_SIZE,
     MessageType,
 )
+from qorm.protocol.header import parse_header
 
 __all__ = [
     "NEED_DATA",
@@ -260,51 +260,44 @@ class FrameHeader:
 def parse_frame_header(data: bytes, max_message_size: int) -> FrameHeader:
     """Check and parse a message header; raise :class:`ProtocolError` when it is impossible.
 
-    ``data`` holds at least the 8 header bytes (12 for a compressed message, whose
-    uncompressed size is checked against ``max_message_size`` and the largest possible
-    expansion). Nothing is allocated from the sizes a header claims.
+    ``data`` holds at least the 8 header bytes (plus, for a compressed message, the 4 or 8
+    bytes of its uncompressed size, which is checked against ``max_message_size`` and the
+    largest expansion kdb+'s compression can produce). Nothing is allocated from the sizes a
+    header claims.
     """
-    endian, msgtype, compressed, _reserved = data[0], data[1], data[2], data[3]
-    if endian not in (0, 1):
-        raise ProtocolError(
-            f"garbage from peer: byte 0 of a message header is {endian:#04x}, "
-            "not an endianness flag (0 or 1)"
-        )
-    if msgtype > MessageType.RESPONSE:
-        raise ProtocolError(
-            f"garbage from peer: message type {msgtype} in byte 1 of the header "
-            "(expected 0 async, 1 sync or 2 response)"
-        )
-    if compressed not in (0, 1, 2):
-        raise ProtocolError(
-            f"garbage from peer: compression flag {compressed} in byte 2 of the header"
-        )
-    fmt = "<I" if endian == 1 else ">I"
-    (size,) = struct.unpack_from(fmt, data, 4)
-    if compressed == 2:
-        # Capability 5/6 "large" framing: byte 3 carries bits 32-39 of the size.
-        size |= data[3] << 32
-    minimum = HEADER_SIZE + (4 if compressed else 1)
+    try:
+        header = parse_header(data)
+    except exc.DeserializationError as e:
+        raise ProtocolError(f"garbage from peer: {e}") from None
+    size = header.size
+    extra = _COMPRESSED_SIZE_BYTES.get(header.compressed, 0)
+    minimum = HEADER_SIZE + (extra or 1)
     if size < minimum:
         raise ProtocolError(
-            f"garbage from peer: header claims {size} bytes, less than the "
-            f"{minimum} any message has"
+            f"garbage from peer: header claims {size} bytes, less than the {minimum} "
+            "any such message has"
         )
     if size > max_message_size:
         raise ProtocolError(f"message of {size} bytes exceeds max_message_size={max_message_size}")
-    if compressed and len(data) >= HEADER_SIZE + 4:
-        (full,) = struct.unpack_from(fmt, data, HEADER_SIZE)
+    if extra and len(data) >= HEADER_SIZE + extra:
+        full = int.from_bytes(
+            data[HEADER_SIZE : HEADER_SIZE + extra], "little" if header.little else "big"
+        )
         if full > max_message_size:
             raise ProtocolError(
-                f"compressed message claims {full} bytes uncompressed, more "
-                f"than max_message_size={max_message_size}"
+                f"compressed message claims {full} bytes uncompressed, more than "
+                f"max_message_size={max_message_size}"
             )
         if full < HEADER_SIZE or full > size * MAX_COMPRESSION_RATIO + 1024:
             raise ProtocolError(
-                f"compressed message of {size} bytes claims {full} bytes "
-                "uncompressed: not a size kdb+ compression can produce"
+                f"compressed message of {size} bytes claims {full} bytes uncompressed: "
+                "not a size kdb+ compression can produce"
             )
-    return FrameHeader(endian == 1, MessageType(msgtype), bool(compressed), size)
+    return FrameHeader(header.little, header.msgtype, bool(header.compressed), size)
+
+
+#: Bytes after the header holding the uncompressed size, by compression flag.
+_COMPRESSED_SIZE_BYTES: Final = {1: 4, 2: 8}
 
 
 class Connection:
@@ -421,8 +414,9 @@ class Connection:
         buf = self._buffer
         if self._header is None:
             need = HEADER_SIZE
-            if buf.size >= 3 and buf.peek(3)[2]:
-                need += 4  # a compressed message: check its uncompressed size claim too
+            if buf.size >= 3:
+                # A compressed message: read its uncompressed size claim too, to check it.
+                need += _COMPRESSED_SIZE_BYTES.get(buf.peek(3)[2], 0)
             if buf.size < need:
                 return self._eof_or_need_data(partial=buf.size > 0)
             self._header = parse_frame_header(buf.peek(need), self.max_message_size)

@@ -6,7 +6,6 @@ behaviour alone; the interpreter's own tests cover evaluation.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import socket
 import struct
@@ -19,10 +18,6 @@ import pytest
 from qorm import exc
 from qorm.embedded.server import EmbeddedServer, load_users
 from qorm.transport.sync import SyncConnection
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(importlib.import_module("qorm.protocol"), "serialize"), reason="codec not yet in"
-)
 
 SYNC_2_PLUS_3 = bytes.fromhex("01010000110000000a0003000000322b33")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 
 import pytest
 
@@ -14,11 +13,6 @@ from qorm.transport.aio import AsyncConnection
 from tests.transport.faults import fault_server
 
 TIMEOUT = 2.0
-
-# Until the codec is committed (it is written in parallel), these tests cannot run.
-pytestmark = pytest.mark.skipif(
-    not hasattr(importlib.import_module("qorm.protocol"), "serialize"), reason="codec not yet in"
-)
 
 
 async def test_seed_example(mock_kdb_server: MockKdbServer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import ssl
 
 import pytest
@@ -11,11 +10,6 @@ from qorm.engine import Engine, parse_dsn
 from qorm.testing import MockKdbServer
 from qorm.transport.aio import AsyncConnection
 from qorm.transport.sync import SyncConnection
-
-# Until the codec is committed (it is written in parallel), these tests cannot run.
-pytestmark = pytest.mark.skipif(
-    not hasattr(importlib.import_module("qorm.protocol"), "serialize"), reason="codec not yet in"
-)
 
 
 class TestDsn:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import threading
 
 import pytest
@@ -13,11 +12,6 @@ from qorm.embedded.server import EmbeddedServer
 from qorm.engine import Engine
 from qorm.pool import AsyncPool, SyncPool
 from qorm.testing import MockKdbServer
-
-# Until the codec is committed (it is written in parallel), these tests cannot run.
-pytestmark = pytest.mark.skipif(
-    not hasattr(importlib.import_module("qorm.protocol"), "serialize"), reason="codec not yet in"
-)
 
 
 def engine_for(server: MockKdbServer) -> Engine:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import socket
 import threading
 
@@ -15,11 +14,6 @@ from qorm.transport.sync import SyncConnection
 from tests.transport.faults import fault_server
 
 TIMEOUT = 2.0
-
-# Until the codec is committed (it is written in parallel), these tests cannot run.
-pytestmark = pytest.mark.skipif(
-    not hasattr(importlib.import_module("qorm.protocol"), "serialize"), reason="codec not yet in"
-)
 
 
 class TestAgainstMock:
