@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qorm.protocol.values import QTable
+from qorm.protocol.values import QList, QTable
 
 if TYPE_CHECKING:
     from qorm.embedded.server import EmbeddedServer
@@ -38,7 +38,9 @@ def to_q_value(value: Any) -> Any:
     """Turn the seed's response conventions into q values.
 
     ``{"__table__": True, "col": [...], ...}`` becomes a :class:`QTable` whose columns are
-    numpy vectors (symbols for lists of ``str``); anything else is returned as is, for the codec.
+    numpy vectors (symbols for lists of ``str``). A Python ``list`` is sent as a general list,
+    so the client gets back an equal list (``[1, 2, 3]``, not a long vector: send a numpy array
+    for a vector). Anything else is returned as is, for the codec.
     """
     if isinstance(value, Mapping) and value.get("__table__") is True:
         columns: dict[str, Any] = {}
@@ -50,6 +52,8 @@ def to_q_value(value: Any) -> Any:
         if len(lengths) > 1:
             raise ValueError(f"table columns have different lengths: {sorted(lengths)}")
         return QTable(columns)
+    if type(value) is list:
+        return QList(value)
     return value
 
 

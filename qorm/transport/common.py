@@ -16,7 +16,7 @@ from typing import Any, Final
 from qorm import exc
 from qorm.protocol.connection import DEFAULT_MAX_MESSAGE_SIZE
 from qorm.protocol.constants import CAPABILITY_MAX
-from qorm.protocol.values import QErrorValue
+from qorm.protocol.values import QErrorValue, QList
 
 __all__ = [
     "ConnectOptions",
@@ -111,7 +111,8 @@ def build_request(expr: str | bytes, args: tuple[Any, ...]) -> object:
         raise TypeError(f"a query expression must be str or bytes, got {type(expr).__name__}")
     if not args:
         return text
-    return [text, *args]
+    # QList: always a general list, even when every item has one type.
+    return QList([text, *args])
 
 
 def check_reply(value: object, expr: str | bytes | None) -> object:
