@@ -141,7 +141,10 @@ class Model:
             setattr(cls, name, f)
         cls.__fields__ = ordered
         cls.__abstract__ = abstract
-        if not abstract:
+        # A reflected model never displaces a model the application defined for its table.
+        if not abstract and not (
+            cls.__dict__.get("__reflected__", False) and cls.__tablename__ in _REGISTRY
+        ):
             _REGISTRY[cls.__tablename__] = cls
 
     # --- instances ------------------------------------------------------------------------

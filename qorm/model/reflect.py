@@ -80,7 +80,11 @@ def build_model_from_meta(
     rows = meta_rows(meta)
     key_set = [str(k) for k in keys]
     annotations: dict[str, Any] = {}
-    namespace: dict[str, Any] = {"__tablename__": tablename, "__annotations__": annotations}
+    namespace: dict[str, Any] = {
+        "__tablename__": tablename,
+        "__annotations__": annotations,
+        "__reflected__": True,
+    }
     known = {r[0] for r in rows}
     missing = [k for k in key_set if k not in known]
     if missing:
