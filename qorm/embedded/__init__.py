@@ -1,0 +1,6 @@
+"""qorm.embedded: a kdb+-compatible q interpreter over numpy columns, and its IPC server."""
+
+from qorm.embedded.errors import QRuntimeError
+from qorm.embedded.interpreter import Interpreter
+
+__all__ = ["Interpreter", "QRuntimeError"]

@@ -1,0 +1,478 @@
+"""The tree-walking evaluator: names and namespaces, application, indexing, assignment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from qorm.embedded import parser
+from qorm.embedded.errors import QRuntimeError
+from qorm.embedded.functions import Builtin, Derived, Fn, Lambda, Prim, Projection, fn
+from qorm.embedded.model import (
+    DICT,
+    NULLS,
+    SYM,
+    TABLE,
+    K,
+    count,
+    ensure_vector,
+    item,
+    klist,
+    list_items,
+    null_atom,
+    vec,
+)
+
+__all__ = ["NIL", "Interp", "Return"]
+
+Q = QRuntimeError
+NIL = K(101, None)
+
+
+class Return(Exception):  # noqa: N818 - control flow, not an error
+    """``:x`` inside a lambda."""
+
+    def __init__(self, value: K) -> None:
+        self.value = value
+
+
+class Frame:
+    """One lambda call: its locals, its namespace and (inside q-sql) the column scope."""
+
+    __slots__ = ("cols", "locals", "ns")
+
+    def __init__(self, locals_: dict[str, K] | None, ns: str, cols: Any = None) -> None:
+        self.locals = locals_
+        self.ns = ns
+        self.cols = cols
+
+
+class Interp:
+    """Holds the global state (variables by full name, current namespace) and evaluates."""
+
+    def __init__(self) -> None:
+        from qorm.embedded import builtins
+
+        self.g: dict[str, K] = {}
+        self.ctx = "."
+        self.builtins: dict[str, K] = builtins.table()
+        self.console = (25, 80)
+        self.port = 0
+        self.frame = Frame(None, ".")
+
+    # -- names --------------------------------------------------------------------------------
+    def full_name(self, name: str, ns: str | None = None) -> str:
+        ns = ns if ns is not None else self.ctx
+        if name.startswith(".") or ns == ".":
+            return name
+        return ns + "." + name
+
+    def lookup(self, name: str) -> K:
+        fr = self.frame
+        if fr.cols is not None:
+            v = fr.cols.get(name)
+            if v is not None:
+                return v
+        if fr.locals is not None and name in fr.locals:
+            return fr.locals[name]
+        v = self.get_global(name, fr.ns)
+        if v is not None:
+            return v
+        if "." in name[1:]:
+            # t.col / d.key / .ns.t.col
+            head, _, rest = name.rpartition(".")
+            if head:
+                try:
+                    base = self.lookup(head)
+                except Q:
+                    raise Q(name) from None
+                return self.index(base, [K(-SYM, rest)])
+        if name.startswith(".") and "." not in name[1:]:
+            return self.namespace(name)
+        raise Q(name)
+
+    def get_global(self, name: str, ns: str = ".") -> K | None:
+        if ns != "." and not name.startswith("."):
+            v = self.g.get(ns + "." + name)
+            if v is not None:
+                return v
+        v = self.g.get(name)
+        if v is not None:
+            return v
+        return self.builtins.get(name)
+
+    def namespace(self, name: str) -> K:
+        prefix = name + "."
+        names = [k for k in self.g if k.startswith(prefix) and "." not in k[len(prefix) :]]
+        if not names and name not in (".", ".q", ".Q", ".z"):
+            raise Q(name)
+        keys = ["", *(k[len(prefix) :] for k in names)]
+        vals = [NIL, *(self.g[k] for k in names)]
+        return K(DICT, (vec(SYM, keys), K(0, vals)))
+
+    def set_global(self, name: str, value: K) -> None:
+        self.g[self.full_name(name, self.frame.ns if self.frame.locals is not None else None)] = (
+            value
+        )
+
+    def assign_name(self, name: str, value: K, glob: bool = False) -> None:
+        fr = self.frame
+        if fr.locals is not None and not glob:
+            fr.locals[name] = value
+        elif fr.locals is not None and glob and name in fr.locals:
+            fr.locals[name] = value
+        else:
+            self.set_global(name, value)
+
+    def resolve_target(self, name: str) -> tuple[str, K | None]:
+        """For in-place updates by name (`` `t insert ...``): the global's key and value."""
+        key = self.full_name(name)
+        v = self.g.get(key)
+        if v is None and key != name:
+            v = self.g.get(name)
+            if v is not None:
+                key = name
+        return key, v
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def run(self, text: str) -> K:
+        """Evaluate a script; the value of the last statement."""
+        result = NIL
+        for stmt in parser.split_script(text):
+            if stmt.startswith("\\"):
+                from qorm.embedded import system
+
+                result = system.command(self, stmt[1:])
+                continue
+            node = parser.parse_statement(stmt)
+            result = self.ev(node)
+        return result
+
+    def ev(self, node: Any) -> K:
+        tag = node[0]
+        if tag == "c":
+            v: K = node[1]
+            return v
+        if tag == "n":
+            return self.lookup(node[1])
+        if tag == "dy":
+            y = self.ev(node[3])
+            x = self.ev(node[2])
+            f = self.ev(node[1])
+            return self.apply(f, [x, y])
+        if tag == "jux":
+            x = self.ev(node[2])
+            f = self.ev(node[1])
+            return self.apply(f, [x])
+        if tag == "app":
+            return self.ev_app(node)
+        if tag == "v":
+            return fn(Prim(node[1])) if node[1] != "::" else NIL_FN
+        if tag == "par":
+            return self.ev(node[1])
+        if tag == "adv":
+            f = self.ev(node[2])
+            return fn(Derived(node[1], f))
+        if tag == "list":
+            vals = [self.ev(n) for n in reversed(node[1])]
+            vals.reverse()
+            return klist(vals)
+        if tag == "lam":
+            return fn(Lambda(node[1], node[2], node[3], self.frame.ns))
+        if tag == "asg":
+            return self.ev_assign(node)
+        if tag == "seq":
+            r = NIL
+            for n in node[1]:
+                r = self.ev(n)
+            return r
+        if tag == "tbl":
+            from qorm.embedded import tables
+
+            return tables.literal(self, node[1], node[2])
+        if tag == "sql":
+            from qorm.embedded import qsql
+
+            return qsql.template(self, node[1], node[2])
+        if tag == "ret":
+            raise Return(self.ev(node[1]))
+        if tag == "sig":
+            v = self.ev(node[1])
+            from qorm.embedded.model import to_str
+
+            raise Q(to_str(v) if v.t in (10, -10, -11) else "stype")
+        if tag == "nil":
+            return NIL
+        if tag == "sys":
+            from qorm.embedded import system
+
+            return system.command(self, node[1])
+        raise Q(f"nyi: node {tag}")
+
+    def ev_app(self, node: Any) -> K:
+        f, args = node[1], node[2]
+        if f[0] == "v" and f[1] == "$" and len(args) >= 3:
+            return self.cond(args)
+        if f[0] == "n" and f[1] in ("if", "do", "while") and f[1] not in (self.frame.locals or {}):
+            return self.control(f[1], args)
+        vals: list[K | None] = []
+        for a in reversed(args):
+            vals.append(None if a is None else self.ev(a))
+        vals.reverse()
+        fv = self.ev(f)
+        if len(vals) == 1 and vals[0] is None:
+            # f[] calls f with the generic null
+            if fv.t >= 100:
+                return self.apply(fv, [NIL])
+            return fv
+        return self.apply(fv, vals)
+
+    def cond(self, args: list[Any]) -> K:
+        i = 0
+        while i + 1 < len(args):
+            c = self.ev(args[i])
+            if truthy(c):
+                return self.ev(args[i + 1])
+            i += 2
+        return self.ev(args[i]) if i < len(args) else NIL
+
+    def control(self, word: str, args: list[Any]) -> K:
+        if word == "if":
+            if truthy(self.ev(args[0])):
+                for a in args[1:]:
+                    if a is not None:
+                        self.ev(a)
+            return NIL
+        if word == "do":
+            n = self.ev(args[0])
+            for _ in range(int(n.d)):
+                for a in args[1:]:
+                    if a is not None:
+                        self.ev(a)
+            return NIL
+        while truthy(self.ev(args[0])):
+            for a in args[1:]:
+                if a is not None:
+                    self.ev(a)
+        return NIL
+
+    def ev_assign(self, node: Any) -> K:
+        _, name, idx, op, rhs, glob = node
+        v = self.ev(rhs)
+        if idx is None and op is None:
+            self.assign_name(name, v, glob)
+            return v
+        old = self.lookup_for_amend(name)
+        if idx is None:
+            newv = self.apply(self.ev(op), [old, v])
+            self.assign_name(name, newv, glob)
+            return v
+        ivals: list[K | None] = []
+        for a in reversed(idx):
+            ivals.append(None if a is None else self.ev(a))
+        ivals.reverse()
+        from qorm.embedded import amend
+
+        opf = self.ev(op) if op is not None else None
+        newv = amend.amend(self, old, ivals, opf, v)
+        self.assign_name(name, newv, glob)
+        return v
+
+    def lookup_for_amend(self, name: str) -> K:
+        fr = self.frame
+        if fr.locals is not None and name in fr.locals:
+            return fr.locals[name]
+        v = self.get_global(name, fr.ns)
+        if v is None:
+            return K(0, [])
+        return v
+
+    # -- application --------------------------------------------------------------------------
+    def apply(self, f: K, args: list[K | None]) -> K:
+        if f.t >= 100:
+            if f.d is None:  # :: identity
+                if len(args) == 1 and args[0] is not None:
+                    return args[0]
+                return NIL
+            fo: Fn = f.d
+            if any(a is None for a in args):
+                return fn(Projection(f, list(args)))
+            if len(args) < fo.rank and isinstance(fo, (Lambda, Projection, Builtin)):
+                return fn(Projection(f, list(args)))
+            return fo.call(self, [a for a in args if a is not None])
+        if f.t == -SYM:
+            # `t[...] indexes the global of that name
+            return self.apply(self.lookup(str(f.d)), args)
+        return self.index(f, args)
+
+    def call_lambda(self, lam: Lambda, args: list[K]) -> K:
+        locals_: dict[str, K] = dict(zip(lam.params, args))
+        saved = self.frame
+        self.frame = Frame(locals_, lam.ns)
+        try:
+            r = NIL
+            for st in lam.body:
+                r = self.ev(st)
+            if lam.body and lam.body[-1][0] == "nil":
+                r = NIL
+            return r
+        except Return as ret:
+            return ret.value
+        finally:
+            self.frame = saved
+
+    # -- indexing -----------------------------------------------------------------------------
+    def index(self, x: K, args: list[K | None]) -> K:
+        if not args:
+            return x
+        i = args[0]
+        rest = args[1:]
+        if i is None or (i.t == 101 and i.d is None):
+            if not rest:
+                return x
+            if x.t == TABLE:
+                return _table_cols(self, x, rest)
+            items = list_items(x)
+            return klist([self.index(it, rest) for it in items])
+        r = index1(self, x, i)
+        if rest:
+            if i.t < 0 or i.t >= 98:
+                return self.index(r, rest)
+            return klist([self.index(it, rest) for it in list_items(r)])
+        return r
+
+
+NIL_FN = K(101, None)
+
+
+def truthy(c: K) -> bool:
+    if c.t >= 0:
+        if c.t == 0 or c.t >= 20:
+            raise Q("type")
+        if len(c.d) == 0:
+            return False
+        return bool(c.d[0] != 0) if c.t != SYM else c.d[0] != ""
+    if c.t == -SYM:
+        return c.d != ""
+    try:
+        return bool(c.d != 0) and not (isinstance(c.d, float) and np.isnan(c.d) and False)
+    except TypeError:
+        raise Q("type") from None
+
+
+def _table_cols(ip: Interp, x: K, rest: list[K | None]) -> K:
+    # t[;`c] : column c of every row = the column
+    return ip.index(x, [rest[0]]) if rest[0] is not None else x
+
+
+def index1(ip: Interp, x: K, i: K) -> K:
+    """``x[i]`` for one index argument (vectors, lists, dicts, tables, keyed tables)."""
+    t = x.t
+    if 0 <= t < 20:
+        if i.t in (-7, -6, -5, -4, -1):
+            k = int(i.d)
+            n = len(x.d)
+            if 0 <= k < n:
+                return item(x, k)
+            if t == 0:
+                if n and x.d[0].t < 0:
+                    return null_atom(-x.d[0].t)
+                return K(0, [])
+            return null_atom(t)
+        if i.t in (7, 6, 5, 4, 1):
+            return take_idx(x, i.d.astype(np.int64))
+        if i.t == 0:
+            return klist([index1(ip, x, j) for j in i.d])
+        if i.t == DICT:
+            return K(DICT, (i.d[0], index1(ip, x, i.d[1])))
+        if i.t < 0 and t == 0 and x.d and x.d[0].t == DICT:
+            return klist([index1(ip, d, i) for d in x.d])
+        raise Q("type")
+    if t == DICT:
+        return dict_index(ip, x, i)
+    if t == TABLE:
+        if i.t == -SYM:
+            c = x.d.get(str(i.d))
+            if c is None:
+                raise Q(str(i.d))
+            return c
+        if i.t == SYM:
+            return klist([index1(ip, x, K(-SYM, s)) for s in i.d])
+        if i.t in (-7, -6, -5):
+            k = int(i.d)
+            n = count(x)
+            if 0 <= k < n:
+                return item(x, k)
+            from qorm.embedded.tables import null_row
+
+            return null_row(x)
+        if i.t in (7, 6, 5, 1):
+            idx = i.d.astype(np.int64)
+            return K(TABLE, {c: take_idx(v, idx) for c, v in x.d.items()})
+        if i.t == 0 and not i.d:
+            return K(TABLE, {c: take_idx(v, np.zeros(0, np.int64)) for c, v in x.d.items()})
+        raise Q("type")
+    if t >= 100:
+        return ip.apply(x, [i])
+    if t < 0:
+        raise Q("type")
+    raise Q("type")
+
+
+def take_idx(x: K, idx: Any) -> K:
+    """Items of a list at integer positions; out-of-range positions give nulls."""
+    idx = np.asarray(idx, dtype=np.int64)
+    n = count(x)
+    if x.t == TABLE:
+        return K(TABLE, {c: take_idx(v, idx) for c, v in x.d.items()})
+    bad = (idx < 0) | (idx >= n)
+    if x.t == 0:
+        if bad.any():
+            fill = null_atom(-x.d[0].t) if x.d and x.d[0].t < 0 else K(0, [])
+            return klist_keep([x.d[int(k)] if not b else fill for k, b in zip(idx, bad)])
+        return K(0, [x.d[int(k)] for k in idx])
+    if bad.any():
+        safe = np.where(bad, 0, idx)
+        if n == 0:
+            out = np.full(len(idx), NULLS[x.t], dtype=x.d.dtype)
+        else:
+            out = x.d[safe]
+            out[bad] = NULLS[x.t]
+        return K(x.t, out)
+    return K(x.t, x.d[idx])
+
+
+def klist_keep(items: list[K]) -> K:
+    return K(0, items)
+
+
+def dict_index(ip: Interp, x: K, i: K) -> K:
+    keys, vals = x.d
+    if keys.t == TABLE:
+        from qorm.embedded.tables import keyed_lookup
+
+        return keyed_lookup(ip, x, i)
+    from qorm.embedded.verbs import find
+
+    if keys.t < 20 and keys.t > 0 and (i.t == keys.t or (i.t == 0 and keys.t != 0)):
+        pos = find(keys, i)
+        return take_idx(vals, pos.d) if vals.t != TABLE else take_idx(vals, pos.d)
+    pos = find(keys, i)
+    if pos.t < 0:
+        k = int(pos.d)
+        if k < count(vals):
+            return item(vals, k) if vals.t != TABLE else item(vals, k)
+        if vals.t == TABLE:
+            from qorm.embedded.tables import null_row
+
+            return null_row(vals)
+        if vals.t == 0:
+            v0 = vals.d[0] if vals.d else None
+            return null_atom(-v0.t) if v0 is not None and v0.t < 0 else K(0, [])
+        return null_atom(vals.t)
+    return take_idx(vals, pos.d)
+
+
+def ensure_list(x: K) -> K:
+    return ensure_vector(x)

@@ -1,0 +1,80 @@
+"""The embedded q interpreter's public API, as the IPC server and tools call it.
+
+>>> from qorm.embedded import Interpreter
+>>> Interpreter().eval("sum 1 2 3")
+6
+
+Values in and out are in the codec's decoded-value model (:mod:`qorm.protocol.values`), so
+what the server decodes can be passed straight in and what comes back can be encoded as is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from qorm.embedded.boundary import from_py, to_py
+from qorm.embedded.errors import QRuntimeError
+from qorm.embedded.evaluator import Interp
+from qorm.embedded.model import K
+
+__all__ = ["Interpreter"]
+
+
+class Interpreter:
+    """A q session: global variables, namespaces, tables. Not thread-safe (like q, one
+    evaluation at a time)."""
+
+    def __init__(self) -> None:
+        self._ip = Interp()
+
+    def eval(self, text: str) -> Any:
+        """Evaluate q source (a script: several lines, system commands) and return the value of
+        the last statement in the decoded-value model. q errors raise :class:`QRuntimeError`."""
+        return to_py(self.eval_k(text))
+
+    def eval_k(self, text: str) -> K:
+        """Like :meth:`eval` but returns the interpreter's own value (for the console)."""
+        try:
+            return self._ip.run(text)
+        except RecursionError:
+            raise QRuntimeError("stack") from None
+
+    def execute(self, msg: object) -> Any:
+        """Run a message received over IPC: a char vector is evaluated; a list ``(f; args...)``
+        applies f (a string is evaluated first) to the arguments."""
+        if isinstance(msg, (str, bytes, bytearray)):
+            text = msg.decode("utf-8") if isinstance(msg, (bytes, bytearray)) else msg
+            return self.eval(text)
+        if isinstance(msg, (list, tuple)):
+            if not msg:
+                return to_py(K(0, []))
+            f = msg[0]
+            if isinstance(f, (bytes, bytearray)):
+                fk = self.eval_k(f.decode("utf-8"))
+            elif isinstance(f, str):
+                # a symbol names a function: `f or `.ns.f
+                fk = self._ip.lookup(f)
+            else:
+                fk = from_py(f)
+            args = [from_py(a) for a in msg[1:]]
+            try:
+                return to_py(self._ip.apply(fk, list(args)))
+            except RecursionError:
+                raise QRuntimeError("stack") from None
+        return to_py(from_py(msg))
+
+    def load(self, path: str | Path) -> None:
+        """Run a q script file (``\\l path``)."""
+        p = Path(path)
+        if not p.exists():
+            raise QRuntimeError(str(path))
+        self.eval(p.read_text())
+
+    def get(self, name: str) -> Any:
+        """The value of a global, in the decoded-value model."""
+        return to_py(self._ip.lookup(name))
+
+    def set(self, name: str, value: Any) -> None:
+        """Set a global from a decoded-value-model value."""
+        self._ip.assign_name(name, from_py(value), glob=True)

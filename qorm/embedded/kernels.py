@@ -1,0 +1,290 @@
+"""Vector kernels shared by the keywords and q-sql: sorting with q's null order, grouping
+(factorize + sort of the keys) and grouped aggregation with bincount/reduceat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from qorm.embedded.errors import QRuntimeError
+from qorm.embedded.model import FLOAT_TYPES, INT_TYPES, NULLS, SYM, TABLE, K
+
+try:  # pandas' hash factorize is much faster than sorting for object (symbol) columns
+    import pandas as _pd
+except ImportError:  # pragma: no cover - pandas is optional
+    _pd = None
+
+__all__ = ["Groups", "factorize", "group_rows", "sort_index"]
+
+Q = QRuntimeError
+
+
+def sort_key(x: K) -> Any:
+    """An array that sorts (ascending, stable) in q's order for vector x: nulls first."""
+    t = x.t
+    d = x.d
+    if t in FLOAT_TYPES:
+        return d
+    if t == 2:
+        return np.asarray([u.int for u in d], dtype=object)
+    return d
+
+
+def sort_index(x: K, descending: bool = False) -> Any:
+    """Stable grade of a vector (q's ``iasc``/``idesc``), nulls lowest."""
+    if x.t == 0:
+        return _sort_general(x, descending)
+    d = sort_key(x)
+    n = len(d)
+    if x.t in FLOAT_TYPES:
+        nan = np.isnan(d)
+        if descending:
+            r = np.lexsort((-np.where(nan, 0, d)[::-1], nan[::-1]))
+            return (n - 1 - r).astype(np.int64)
+        return np.lexsort((np.where(nan, 0, d), ~nan)).astype(np.int64)
+    if descending:
+        r = np.argsort(d[::-1], kind="stable")
+        return (n - 1 - r)[::-1].astype(np.int64)
+    return np.argsort(d, kind="stable").astype(np.int64)
+
+
+def _sort_general(x: K, descending: bool) -> Any:
+    from qorm.embedded.verbs import compare
+
+    items = x.d
+    import functools
+
+    def cmp(a: int, b: int) -> int:
+        ia, ib = items[a], items[b]
+        if ia.t < 0 and ib.t < 0:
+            try:
+                if bool(compare("<", ia, ib).d):
+                    return -1
+                if bool(compare(">", ia, ib).d):
+                    return 1
+                return 0
+            except QRuntimeError:
+                return (ia.t > ib.t) - (ia.t < ib.t)
+        return (abs(ia.t) > abs(ib.t)) - (abs(ia.t) < abs(ib.t))
+
+    idx = sorted(range(len(items)), key=functools.cmp_to_key(cmp), reverse=descending)
+    return np.asarray(idx, dtype=np.int64)
+
+
+def multi_sort_index(cols: list[K], descending: bool = False) -> Any:
+    """Stable lexicographic grade over several columns (first column most significant)."""
+    idx = np.arange(len(cols[0].d) if cols[0].t != 0 else len(cols[0].d), dtype=np.int64)
+    for c in reversed(cols):
+        sub = K(c.t, c.d[idx]) if c.t != 0 else K(0, [c.d[i] for i in idx])
+        o = sort_index(sub, descending)
+        idx = idx[o]
+    return idx
+
+
+def factorize(x: K) -> tuple[Any, Any]:
+    """(codes, index of the first row of each code), codes numbered in q's sort order."""
+    d = x.d
+    n = len(d)
+    if x.t == 0:
+        from qorm.embedded.verbs import find
+
+        firsts = find(x, x).d
+        uniq_first, codes = np.unique(firsts, return_inverse=True)
+        return codes.astype(np.int64), uniq_first
+    if _pd is not None and n > 1000:
+        codes, uniques = _pd.factorize(d, use_na_sentinel=False)
+        codes = np.asarray(codes, dtype=np.int64)
+        # first occurrence of each code, then renumber the codes in sorted key order
+        first = np.full(len(uniques), n, dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
+        ukey = K(x.t, d[first])
+        order = sort_index(ukey)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return rank[codes], first[order]
+    if x.t in FLOAT_TYPES:
+        key = np.where(np.isnan(d), -np.inf, d)
+        nanmask = np.isnan(d)
+        # keep nulls apart from -inf: shift them by grouping on (isnan, value)
+        pair = np.stack([~nanmask, key])
+        _, first, codes = np.unique(pair, axis=1, return_index=True, return_inverse=True)
+        return codes.reshape(-1).astype(np.int64), first.astype(np.int64)
+    if x.t == 2:
+        ints = np.asarray([u.int for u in d], dtype=object)
+        _, first, codes = np.unique(ints, return_index=True, return_inverse=True)
+        return codes.astype(np.int64), first.astype(np.int64)
+    _, first, codes = np.unique(d, return_index=True, return_inverse=True)
+    return codes.reshape(-1).astype(np.int64), first.astype(np.int64)
+
+
+class Groups:
+    """Rows grouped by key columns: ``codes`` (group of each row), ``first`` (first row of
+    each group, groups in ascending key order), ``n`` groups; sorted order computed lazily."""
+
+    def __init__(self, codes: Any, first: Any) -> None:
+        self.codes = codes
+        self.first = first
+        self.n = len(first)
+        self._order: Any = None
+        self._bounds: Any = None
+
+    @property
+    def order(self) -> Any:
+        if self._order is None:
+            self._order = np.argsort(self.codes, kind="stable")
+            counts = np.bincount(self.codes, minlength=self.n)
+            self._bounds = np.concatenate([[0], np.cumsum(counts)])
+        return self._order
+
+    @property
+    def bounds(self) -> Any:
+        _ = self.order
+        return self._bounds
+
+    def counts(self) -> Any:
+        return np.bincount(self.codes, minlength=self.n).astype(np.int64)
+
+    def indices(self) -> list[Any]:
+        o = self.order
+        b = self.bounds
+        return [o[b[i] : b[i + 1]] for i in range(self.n)]
+
+    def last(self) -> Any:
+        o = self.order
+        return o[self.bounds[1:] - 1]
+
+
+def group_rows(cols: list[K]) -> Groups:
+    """Group rows by the given key columns (vectors of equal length)."""
+    if len(cols) == 1:
+        codes, first = factorize(cols[0])
+        return Groups(codes, first)
+    combined = None
+    for c in cols:
+        codes, first = factorize(c)
+        k = len(first)
+        combined = codes if combined is None else combined * k + codes
+    assert combined is not None
+    ck = K(7, combined)
+    codes, first = factorize(ck)
+    return Groups(codes, first)
+
+
+# -- grouped aggregates -----------------------------------------------------------------------
+def _nonnull(t: int, d: Any) -> Any:
+    if t in FLOAT_TYPES:
+        return ~np.isnan(d)
+    if t in INT_TYPES:
+        return d != NULLS[t]
+    return np.ones(len(d), dtype=bool)
+
+
+def grouped_sum(g: Groups, x: K) -> K:
+    t = x.t
+    d = x.d
+    ok = _nonnull(t, d)
+    if t in FLOAT_TYPES:
+        r = np.bincount(g.codes, weights=np.where(ok, d, 0.0), minlength=g.n)
+        return K(9 if t == 9 else t, r.astype(np.float64 if t != 8 else np.float32))
+    if t in (1, 4, 5, 6, 7):
+        vals = np.where(ok, d, 0).astype(np.int64)
+        if len(vals) == 0 or np.abs(vals).max() * max(len(vals), 1) < 2**52:
+            r = np.bincount(g.codes, weights=vals, minlength=g.n)
+            r = np.rint(r).astype(np.int64)
+        else:
+            sv = vals[g.order]
+            starts = g.bounds[:-1]
+            r = np.add.reduceat(sv, np.minimum(starts, len(sv) - 1)) if len(sv) else sv
+            r = np.where(np.diff(g.bounds) == 0, 0, r)
+        rt = {1: 6, 4: 6, 5: 5, 6: 6, 7: 7}[t]
+        return K(rt, r.astype({5: np.int16, 6: np.int32, 7: np.int64}[rt]))
+    if t in (16,):
+        vals = np.where(ok, d, 0).astype(np.int64)
+        sv = vals[g.order]
+        r = np.add.reduceat(sv, g.bounds[:-1]) if len(sv) else sv
+        return K(t, r)
+    raise Q("type")
+
+
+def grouped_count(g: Groups) -> K:
+    return K(7, g.counts())
+
+
+def grouped_avg(g: Groups, x: K) -> K:
+    t = x.t
+    if t not in (1, 4, 5, 6, 7, 8, 9):
+        raise Q("type")
+    d = x.d.astype(np.float64) if t not in FLOAT_TYPES else x.d.astype(np.float64)
+    ok = _nonnull(t, x.d)
+    s = np.bincount(g.codes, weights=np.where(ok, d, 0.0), minlength=g.n)
+    c = np.bincount(g.codes, weights=ok.astype(np.float64), minlength=g.n)
+    with np.errstate(all="ignore"):
+        return K(9, s / c)
+
+
+def grouped_minmax(g: Groups, x: K, is_max: bool) -> K:
+    t = x.t
+    d = x.d
+    if t == SYM or t == 0 or t == TABLE:
+        raise Q("type")
+    if t in FLOAT_TYPES:
+        fill = -np.inf if is_max else np.inf
+        v = np.where(np.isnan(d), fill, d)
+    elif t in INT_TYPES:
+        info = np.iinfo(d.dtype)
+        fill = info.min if is_max else info.max
+        v = np.where(d == NULLS[t], info.min if is_max else info.max, d)
+    else:
+        v = d
+        fill = 0
+    out = np.full(g.n, fill, dtype=v.dtype)
+    if is_max:
+        np.maximum.at(out, g.codes, v)
+    else:
+        np.minimum.at(out, g.codes, v)
+    if t in INT_TYPES and is_max:
+        out = np.where(out == np.iinfo(d.dtype).min, -np.iinfo(d.dtype).max, out)
+    return K(t, out.astype(d.dtype))
+
+
+def grouped_pick(g: Groups, x: K, last: bool) -> K:
+    from qorm.embedded.evaluator import take_idx
+
+    idx = g.last() if last else g.first
+    return take_idx(x, idx)
+
+
+def grouped_wsum(g: Groups, w: K, x: K, avg: bool) -> K:
+    from qorm.embedded.verbs import to_float
+
+    wd = to_float(w.t, w.d)
+    xd = to_float(x.t, x.d)
+    ok = ~np.isnan(wd) & ~np.isnan(xd)
+    s = np.bincount(g.codes, weights=np.where(ok, wd * xd, 0.0), minlength=g.n)
+    if not avg:
+        return K(9, s)
+    ws = np.bincount(g.codes, weights=np.where(ok, wd, 0.0), minlength=g.n)
+    with np.errstate(all="ignore"):
+        return K(9, s / ws)
+
+
+def grouped_var(g: Groups, x: K, kind: str) -> K:
+    from qorm.embedded.verbs import to_float
+
+    d = to_float(x.t, x.d)
+    ok = ~np.isnan(d)
+    dz = np.where(ok, d, 0.0)
+    c = np.bincount(g.codes, weights=ok.astype(float), minlength=g.n)
+    s = np.bincount(g.codes, weights=dz, minlength=g.n)
+    with np.errstate(all="ignore"):
+        mean = s / c
+        dev = np.where(ok, d - mean[g.codes], 0.0)
+        ss = np.bincount(g.codes, weights=dev * dev, minlength=g.n)
+        if kind in ("var", "dev"):
+            v = ss / c
+        else:
+            v = ss / (c - 1)
+        if kind in ("dev", "sdev"):
+            v = np.sqrt(v)
+    return K(9, v)

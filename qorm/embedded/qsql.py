@@ -1,0 +1,806 @@
+"""q-sql: the templates (``select exec update delete``) and the functional forms
+``?[t;c;b;a]``, ``?[t;c;b;a;n]``, ``![t;c;b;a]``, sharing one engine.
+
+Expressions are either parsed template nodes or q parse trees (functional form); both are
+evaluated against a column scope. Grouped aggregates of a plain column (``sum size``,
+``(avg;`price)``) run as bincount/reduceat kernels over the group codes; anything else is
+evaluated once per group (never once per row).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qorm.embedded import kernels
+from qorm.embedded.errors import QRuntimeError
+from qorm.embedded.functions import Builtin, Prim
+from qorm.embedded.model import (
+    DICT,
+    DTYPES,
+    NULLS,
+    SYM,
+    TABLE,
+    K,
+    count,
+    ensure_vector,
+    klist,
+    list_items,
+    vec,
+)
+
+if TYPE_CHECKING:
+    from qorm.embedded.evaluator import Interp
+
+Q = QRuntimeError
+
+__all__ = ["eval_tree", "functional_select", "functional_update", "template"]
+
+AGGS = {
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "first",
+    "last",
+    "var",
+    "dev",
+    "svar",
+    "sdev",
+    "med",
+    "prd",
+}
+
+
+class Expr:
+    """A column expression: a template AST node (``kind='ast'``) or a parse tree (``'tree'``)."""
+
+    __slots__ = ("kind", "v")
+
+    def __init__(self, kind: str, v: Any) -> None:
+        self.kind = kind
+        self.v = v
+
+    def eval(self, ip: Interp) -> K:
+        if self.kind == "ast":
+            return ip.ev(self.v)
+        return eval_tree(ip, self.v)
+
+    def agg(self, ip: Interp, cols: dict[str, K]) -> tuple[K, list[str]] | None:
+        """(aggregate function, column names) when this is an aggregate of plain columns."""
+        if self.kind == "ast":
+            n = self.v
+            if n[0] == "jux" and n[1][0] == "n" and n[2][0] == "n":
+                fname, cname = n[1][1], n[2][1]
+                if (fname in AGGS) and (cname in cols or cname == "i") and fname not in cols:
+                    return ip.builtins[fname], [cname]
+            if n[0] == "dy" and n[1][0] == "n" and n[1][1] in ("wavg", "wsum"):
+                if n[2][0] == "n" and n[3][0] == "n" and n[2][1] in cols and n[3][1] in cols:
+                    return ip.builtins[n[1][1]], [n[2][1], n[3][1]]
+            return None
+        t = self.v
+        if t.t == 0 and len(t.d) >= 2:
+            f = t.d[0]
+            if f.t == -SYM:
+                f = ip.builtins.get(str(f.d), f)
+            args = t.d[1:]
+            if f.t >= 100 and isinstance(f.d, Builtin) and f.d.name() in AGGS | {"wavg", "wsum"}:
+                if all(a.t == -SYM and (str(a.d) in cols or str(a.d) == "i") for a in args):
+                    return f, [str(a.d) for a in args]
+        return None
+
+
+class Scope:
+    """Columns of a table restricted to a row selection, sliced lazily and cached."""
+
+    def __init__(self, table: K, rows: Any) -> None:
+        self.table = table
+        self.rows = rows
+        self.cache: dict[str, K] = {}
+
+    def get(self, name: str) -> K | None:
+        v = self.cache.get(name)
+        if v is not None:
+            return v
+        c = self.table.d.get(name)
+        if c is None:
+            if name == "i":
+                v = K(7, self.rows if self.rows is not None else np.arange(count(self.table)))
+                self.cache[name] = v
+                return v
+            return None
+        from qorm.embedded.evaluator import take_idx
+
+        v = c if self.rows is None else take_idx(c, self.rows)
+        self.cache[name] = v
+        return v
+
+
+def _in_scope(ip: Interp, scope: Scope, e: Expr) -> K:
+    from qorm.embedded.evaluator import Frame
+
+    saved = ip.frame
+    ip.frame = Frame(saved.locals, saved.ns, scope)
+    try:
+        return e.eval(ip)
+    finally:
+        ip.frame = saved
+
+
+def eval_tree(ip: Interp, k: K) -> K:
+    """Evaluate a q parse tree: a list whose first item is a function applies it to the
+    evaluated rest, a symbol is a name (a column in scope), an enlisted item is a constant."""
+    t = k.t
+    if t == -SYM:
+        name = str(k.d)
+        return ip.lookup(name) if name else k
+    if t == SYM:
+        if len(k.d) == 1:
+            return K(-SYM, k.d[0])
+        return k
+    if t != 0:
+        return k
+    items = k.d
+    if not items:
+        return k
+    if len(items) == 1:
+        return items[0]
+    f = items[0]
+    if f.t == -SYM:
+        f = ip.lookup(str(f.d))
+    elif f.t == 0:
+        f = eval_tree(ip, f)
+    if f.t < 100:
+        if f.t == 0 or f.t > 0:
+            return ip.index(f, [eval_tree(ip, a) for a in items[1:]])
+        raise Q("type")
+    if f.t >= 100 and isinstance(f.d, Prim) and f.d.glyph == "$" and len(items) > 3:
+        i = 1
+        while i + 1 < len(items):
+            from qorm.embedded.evaluator import truthy
+
+            if truthy(eval_tree(ip, items[i])):
+                return eval_tree(ip, items[i + 1])
+            i += 2
+        return eval_tree(ip, items[i]) if i < len(items) else K(101, None)
+    args = [eval_tree(ip, a) for a in reversed(items[1:])]
+    args.reverse()
+    return ip.apply(f, list(args))
+
+
+# -- naming -----------------------------------------------------------------------------------
+def column_name(node: Any, taken: list[str]) -> str:
+    base = _leftmost(node)
+    return unique_name(base, taken)
+
+
+def unique_name(base: str, taken: list[str]) -> str:
+    if base not in taken:
+        return base
+    k = 1
+    while f"{base}{k}" in taken:
+        k += 1
+    return f"{base}{k}"
+
+
+def _leftmost(node: Any) -> str:
+    tag = node[0]
+    if tag == "n":
+        name = str(node[1])
+        if name == "i":
+            return "x"
+        return name.rsplit(".", 1)[-1] if "." in name[1:] else name
+    if tag == "jux":
+        f = node[1]
+        if f[0] == "n" and f[1] not in _FUNCTION_NAMES:
+            return _leftmost(f)
+        return _leftmost(node[2])
+    if tag == "dy":
+        if node[1][0] == "adv":
+            return "x"
+        return _leftmost(node[2])
+    if tag == "app":
+        f = node[1]
+        if f[0] == "n" and f[1] not in _FUNCTION_NAMES:
+            return _leftmost(f)
+        args = [a for a in node[2] if a is not None]
+        return _leftmost(args[0]) if args else "x"
+    return "x"
+
+
+def _tree_name(k: K) -> str:
+    if k.t == -SYM:
+        return str(k.d) or "x"
+    if k.t == 0 and len(k.d) >= 2:
+        return _tree_name(k.d[1])
+    return "x"
+
+
+_FUNCTION_NAMES: set[str] = set()
+
+
+def _init_names() -> None:
+    from qorm.embedded.builtins import REG
+
+    _FUNCTION_NAMES.update(REG)
+
+
+# -- the engine -------------------------------------------------------------------------------
+def _where(ip: Interp, t: K, conds: list[Expr]) -> Any:
+    n = count(t)
+    rows: Any = None
+    for c in conds:
+        scope = Scope(t, rows)
+        m = _in_scope(ip, scope, c)
+        if m.t == 1 or m.t == -1:
+            mask = np.broadcast_to(np.asarray(m.d, dtype=bool), (n if rows is None else len(rows),))
+            sel = np.flatnonzero(mask)
+        elif m.t in (7, 6, 5):
+            sel = m.d.astype(np.int64)
+        else:
+            raise Q("type")
+        rows = sel if rows is None else rows[sel]
+    return rows
+
+
+def _broadcast(cols: dict[str, K], n: int) -> dict[str, K]:
+    from qorm.embedded.verbs import take
+
+    lens = {count(v) for v in cols.values() if v.t >= 0 and v.t < 98}
+    if not lens:
+        m = 1
+    else:
+        m = max(lens)
+    out = {}
+    for name, v in cols.items():
+        if v.t < 0 or v.t >= 98:
+            if v.t == TABLE or (v.t == DICT):
+                raise Q("type")
+            v = take(K(-7, np.int64(m)), v)
+        elif count(v) != m:
+            raise Q("length")
+        out[name] = v
+    return out
+
+
+def run(
+    ip: Interp,
+    kind: str,
+    t: K,
+    where: list[Expr],
+    by: Any,
+    cols: list[tuple[str, Expr]] | None,
+    limit: Any = None,
+    distinct: bool = False,
+) -> K:
+    """The shared engine: ``kind`` is select/exec/update/delete; ``by`` is None (no grouping),
+    or a list of (name, Expr)."""
+    if t.t == DICT and t.d[0].t == TABLE:
+        from qorm.embedded.tables import set_keys, unkey
+
+        nkeys = len(t.d[0].d)
+        if kind in ("update", "delete"):
+            r = run(ip, kind, unkey(t), where, by, cols, limit, distinct)
+            return set_keys(r, nkeys) if r.t == TABLE and all(c in r.d for c in t.d[0].d) else r
+        t = unkey(t)
+    if t.t != TABLE:
+        raise Q("type")
+    rows = _where(ip, t, where)
+    if kind == "delete":
+        return _delete(t, rows, cols, bool(where))
+    if kind == "update":
+        return _update(ip, t, rows, by, cols or [])
+    if limit is not None and by is None:
+        rows = _limit(ip, t, rows, limit)
+    if by is None:
+        scope = Scope(t, rows)
+        if kind == "exec":
+            return _exec_plain(ip, t, scope, cols)
+        if not cols:
+            from qorm.embedded.evaluator import take_idx
+
+            res = t if rows is None else take_idx(t, rows)
+        else:
+            vals = {name: _in_scope(ip, scope, e) for name, e in cols}
+            res = K(TABLE, _broadcast(vals, 0))
+        if distinct:
+            from qorm.embedded.builtins import distinct as _d
+
+            res = _d(ip, res)
+        return res
+    return _grouped(ip, kind, t, rows, by, cols, distinct, limit)
+
+
+def _limit(ip: Interp, t: K, rows: Any, limit: Any) -> Any:
+    n = count(t)
+    r = np.arange(n) if rows is None else rows
+    if isinstance(limit, tuple):
+        lim, order = limit
+        if order is not None:
+            col, desc = order
+            from qorm.embedded.evaluator import take_idx
+
+            c = take_idx(t.d[col], r)
+            o = kernels.sort_index(c, desc)
+            r = r[o]
+        limit = lim
+    if limit is None:
+        return r
+    if limit.t in (7, 6) and len(limit.d) == 2:
+        s, k = int(limit.d[0]), int(limit.d[1])
+        return r[s : s + k]
+    k = int(limit.d)
+    if k == NULLS[7] or k >= 2**62:
+        return r
+    return r[:k] if k >= 0 else r[max(len(r) + k, 0) :]
+
+
+def _exec_plain(ip: Interp, t: K, scope: Scope, cols: list[tuple[str, Expr]] | None) -> K:
+    if not cols:
+        # the last row as a dict
+        from qorm.embedded.builtins import last
+
+        sub = K(TABLE, {c: scope.get(c) for c in t.d})  # type: ignore[misc]
+        return last(ip, sub)
+    if len(cols) == 1 and cols[0][0] == "":
+        return _in_scope(ip, scope, cols[0][1])
+    vals = [_in_scope(ip, scope, e) for _, e in cols]
+    return K(
+        DICT,
+        (
+            vec(SYM, [n for n, _ in cols]),
+            K(0, vals) if len({v.t for v in vals}) != 1 or vals[0].t >= 0 else klist(vals),
+        ),
+    )
+
+
+def agg_grouped(ip: Interp, f: K, args: list[K], g: kernels.Groups) -> K | None:
+    """A grouped aggregate as a kernel, or None when there is no kernel for it."""
+    if not (f.t >= 100 and isinstance(f.d, Builtin)):
+        return None
+    name = f.d.name()
+    try:
+        if name == "count":
+            return kernels.grouped_count(g)
+        x = args[0]
+        if x.t <= 0 or x.t >= 20:
+            return None
+        if name == "sum":
+            return kernels.grouped_sum(g, x)
+        if name == "avg":
+            return kernels.grouped_avg(g, x)
+        if name in ("max", "min") and x.t not in (11, 2, 10):
+            return kernels.grouped_minmax(g, x, name == "max")
+        if name in ("first", "last"):
+            return kernels.grouped_pick(g, x, name == "last")
+        if name in ("var", "dev", "svar", "sdev") and x.t in (1, 4, 5, 6, 7, 8, 9):
+            return kernels.grouped_var(g, x, name)
+        if name in ("wavg", "wsum") and len(args) == 2:
+            return kernels.grouped_wsum(g, args[0], args[1], name == "wavg")
+    except QRuntimeError:
+        return None
+    return None
+
+
+def _group_values(ip: Interp, t: K, rows: Any, g: kernels.Groups, e: Expr, cols: dict[str, K]) -> K:
+    spec = e.agg(ip, cols)
+    if spec is not None:
+        f, names = spec
+        scope = Scope(t, rows)
+        args = [scope.get(n) for n in names]
+        r = agg_grouped(ip, f, args, g)  # type: ignore[arg-type]
+        if r is not None:
+            return r
+    out = []
+    base = np.arange(count(t)) if rows is None else rows
+    for idx in g.indices():
+        out.append(_in_scope(ip, Scope(t, base[idx]), e))
+    return klist(out)
+
+
+def _grouped(
+    ip: Interp,
+    kind: str,
+    t: K,
+    rows: Any,
+    by: list[tuple[str, Expr]],
+    cols: list[tuple[str, Expr]] | None,
+    distinct: bool,
+    limit: Any,
+) -> K:
+    scope = Scope(t, rows)
+    keyvals = [(name, _in_scope(ip, scope, e)) for name, e in by]
+    if not keyvals:
+        raise Q("nyi: empty by")
+    kcols = [ensure_vector(v) if v.t < 0 else v for _, v in keyvals]
+    nrows = count(t) if rows is None else len(rows)
+    kcols = [_bcast_len(c, nrows) for c in kcols]
+    g = (
+        kernels.group_rows(kcols)
+        if nrows
+        else kernels.Groups(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    )
+    from qorm.embedded.evaluator import take_idx
+
+    keytab = K(TABLE, {name: take_idx(c, g.first) for (name, _), c in zip(keyvals, kcols)})
+    if not cols:
+        names = [c for c in t.d if c not in keytab.d]
+        base = np.arange(count(t)) if rows is None else rows
+        last_rows = base[g.last()] if g.n else base[:0]
+        vt = K(TABLE, {c: take_idx(t.d[c], last_rows) for c in names})
+    else:
+        vt = K(TABLE, {name: _group_values(ip, t, rows, g, e, t.d) for name, e in cols})
+    if kind == "exec":
+        if len(by) == 1 and by[0][0] == "" and cols and len(cols) == 1:
+            return K(DICT, (keytab.d[next(iter(keytab.d))], vt.d[cols[0][0]]))
+        if len(by) == 1 and by[0][0] == "":
+            return K(DICT, (keytab.d[next(iter(keytab.d))], vt))
+        if cols and len(cols) == 1 and cols[0][0] == "":
+            return K(DICT, (keytab, vt.d[cols[0][0]]))
+        return K(DICT, (keytab, vt))
+    return K(DICT, (keytab, vt))
+
+
+def _bcast_len(c: K, n: int) -> K:
+    if count(c) == n:
+        return c
+    if count(c) == 1:
+        from qorm.embedded.verbs import take
+
+        return take(K(-7, np.int64(n)), c)
+    raise Q("length")
+
+
+def _delete(t: K, rows: Any, cols: list[tuple[str, Expr]] | None, has_where: bool) -> K:
+    from qorm.embedded.evaluator import take_idx
+
+    if cols:
+        names = set()
+        for name, e in cols:
+            names.add(name if e.kind == "ast" else name)
+        return K(TABLE, {c: v for c, v in t.d.items() if c not in names})
+    if not has_where:
+        return take_idx(t, np.zeros(0, np.int64))
+    keep = np.ones(count(t), dtype=bool)
+    keep[rows] = False
+    return take_idx(t, np.flatnonzero(keep))
+
+
+def _update(ip: Interp, t: K, rows: Any, by: Any, cols: list[tuple[str, Expr]]) -> K:
+    n = count(t)
+    out = dict(t.d)
+    if by is None:
+        scope = Scope(t, rows)
+        m = n if rows is None else len(rows)
+        for name, e in cols:
+            v = _in_scope(ip, scope, e)
+            out[name] = _merge_col(out.get(name), v, rows, n, m)
+        return K(TABLE, out)
+    scope = Scope(t, rows)
+    keyvals = [_in_scope(ip, scope, e) for _, e in by]
+    m = n if rows is None else len(rows)
+    kcols = [_bcast_len(ensure_vector(v) if v.t < 0 else v, m) for v in keyvals]
+    g = (
+        kernels.group_rows(kcols)
+        if m
+        else kernels.Groups(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    )
+    base = np.arange(n) if rows is None else rows
+    for name, e in cols:
+        spec = e.agg(ip, t.d)
+        full: K | None = None
+        if spec is not None:
+            f, names = spec
+            r = agg_grouped(ip, f, [Scope(t, rows).get(x) for x in names], g)  # type: ignore[misc]
+            if r is not None:
+                from qorm.embedded.evaluator import take_idx
+
+                full = take_idx(r, g.codes)
+        if full is None:
+            pieces: list[tuple[Any, K]] = []
+            for idx in g.indices():
+                v = _in_scope(ip, Scope(t, base[idx]), e)
+                pieces.append((idx, v))
+            full = _scatter(pieces, m)
+        out[name] = _merge_col(out.get(name), full, rows, n, m)
+    return K(TABLE, out)
+
+
+def _scatter(pieces: list[tuple[Any, K]], m: int) -> K:
+    """Reassemble per-group results (atoms broadcast over their group) in row order."""
+    from qorm.embedded.verbs import take
+
+    vals: list[K] = []
+    order: list[Any] = []
+    for idx, v in pieces:
+        if v.t < 0:
+            v = take(K(-7, np.int64(len(idx))), v)
+        elif count(v) != len(idx):
+            raise Q("length")
+        vals.append(v)
+        order.append(idx)
+    if not vals:
+        return K(0, [])
+    from qorm.embedded.builtins import raze
+
+    allv = raze(None, K(0, vals))  # type: ignore[arg-type]
+    pos = np.concatenate(order)
+    inv = np.empty_like(pos)
+    inv[pos] = np.arange(len(pos))
+    from qorm.embedded.evaluator import take_idx
+
+    return take_idx(allv, inv)
+
+
+def _merge_col(old: K | None, v: K, rows: Any, n: int, m: int) -> K:
+    from qorm.embedded.verbs import take
+
+    if v.t < 0 or v.t >= 98:
+        v = take(K(-7, np.int64(m)), v)
+    if count(v) != m:
+        raise Q("length")
+    if rows is None:
+        return v
+    if old is None:
+        if v.t > 0:
+            base = K(
+                v.t,
+                np.full(n, NULLS[v.t], dtype=DTYPES[v.t])
+                if v.t not in (2, 11)
+                else vec(v.t, [NULLS[v.t]] * n).d,
+            )
+        else:
+            base = K(0, [K(0, [])] * n)
+    else:
+        base = old
+    if base.t == v.t and base.t > 0:
+        d = base.d.copy()
+        d[rows] = v.d
+        return K(base.t, d)
+    if base.t > 0 and v.t > 0:
+        from qorm.embedded.casting import cast_type
+
+        try:
+            vv = cast_type(base.t, v)
+        except QRuntimeError:
+            raise Q("type") from None
+        if abs(vv.t) != base.t:
+            raise Q("type")
+        d = base.d.copy()
+        d[rows] = vv.d
+        return K(base.t, d)
+    items = list_items(base)
+    for r, x in zip(rows, list_items(v)):
+        items[int(r)] = x
+    return klist(items)
+
+
+# -- templates --------------------------------------------------------------------------------
+def template(ip: Interp, kind: str, parts: dict[str, Any]) -> K:
+    if not _FUNCTION_NAMES:
+        _init_names()
+    src = parts["from"]
+    by_name = None
+    tv = ip.ev(src)
+    if tv.t == -SYM and kind in ("update", "delete", "select", "exec"):
+        by_name = str(tv.d)
+        key_, cur = ip.resolve_target(by_name)
+        if cur is None:
+            raise Q(by_name)
+        tv = cur
+    if kind == "delete" and tv.t == DICT and tv.d[0].t != TABLE:
+        names = {n[1] for _, n in parts["cols"]}
+        from qorm.embedded.evaluator import take_idx
+
+        keep = np.asarray([k not in names for k in tv.d[0].d], dtype=bool)
+        idx = np.flatnonzero(keep)
+        r = K(DICT, (take_idx(tv.d[0], idx), take_idx(tv.d[1], idx)))
+        if by_name is not None:
+            ip.g[ip.resolve_target(by_name)[0]] = r
+            return K(-SYM, by_name)
+        return r
+    where = [Expr("ast", w) for w in parts["where"]]
+    taken: list[str] = []
+    cols: list[tuple[str, Expr]] = []
+    for name, node in parts["cols"]:
+        if kind == "delete":
+            cols.append((node[1] if node[0] == "n" else str(node), Expr("ast", node)))
+            continue
+        if name is None:
+            if kind == "exec" and len(parts["cols"]) == 1:
+                name = ""
+            else:
+                name = column_name(node, taken)
+        taken.append(name)
+        cols.append((name, Expr("ast", node)))
+    by = None
+    if parts["by"] is not None:
+        by = []
+        btaken: list[str] = []
+        for name, node in parts["by"]:
+            if name is None:
+                if kind == "exec" and len(parts["by"]) == 1:
+                    if node[0] == "c" and node[1].t == -1 and not bool(node[1].d):
+                        by = None
+                        break
+                    name = ""
+                else:
+                    name = column_name(node, btaken)
+            btaken.append(name)
+            by.append((name, Expr("ast", node)))
+        if by is None:
+            # exec ... by 0b: a table
+            return run(ip, "select", tv, where, None, cols, None, False)
+        if by and kind == "select":
+            dup = [n for n, _ in by if n in taken]
+            if dup:
+                raise Q(f"dup names for cols/groups {dup[0]}")
+    limit = None
+    if parts["limit"] is not None:
+        limit = _template_limit(ip, parts["limit"])
+    if kind == "exec" and by is not None and len(by) == 1 and by[0][0] == "" and cols:
+        pass
+    r = run(ip, kind, tv, where, by, cols or None, limit, parts["distinct"])
+    if by_name is not None and kind in ("update", "delete"):
+        ip.g[ip.resolve_target(by_name)[0]] = r
+        return K(-SYM, by_name)
+    return r
+
+
+def _template_limit(ip: Interp, args: list[Any]) -> Any:
+    lim = ip.ev(args[0]) if args[0] is not None else None
+    order = None
+    if len(args) > 1 and args[1] is not None:
+        node = args[1]
+        # <col or >col
+        if node[0] == "jux" and node[1][0] == "v" and node[1][1] in ("<", ">"):
+            order = (node[2][1], node[1][1] == ">")
+        else:
+            raise Q("nyi: select[n;order] form")
+    return (lim, order)
+
+
+# -- functional forms ---------------------------------------------------------------------------
+def _resolve_table(ip: Interp, t: K) -> tuple[K, str | None]:
+    if t.t == -SYM:
+        name = str(t.d)
+        key_, cur = ip.resolve_target(name)
+        if cur is None:
+            raise Q(name)
+        return cur, name
+    return t, None
+
+
+def _conds(c: K) -> list[Expr]:
+    if c.t == 0:
+        return [Expr("tree", x) for x in c.d]
+    if c.t == 11 and len(c.d) == 0:
+        return []
+    if c.t == 1 and len(c.d) == 0:
+        return []
+    if c.t == 101:
+        return []
+    raise Q("type")
+
+
+def _named(d: K) -> list[tuple[str, Expr]]:
+    if d.t != DICT:
+        raise Q("type")
+    names = list(ensure_vector(d.d[0]).d)
+    vals = list_items(d.d[1])
+    return [(str(n), Expr("tree", v)) for n, v in zip(names, vals)]
+
+
+def functional_select(ip: Interp, args: list[K]) -> K:
+    """``?[t;c;b;a]`` and ``?[t;c;b;a;n]`` (and ``?[t;c;b;a;n;(g;cn)]``)."""
+    if not _FUNCTION_NAMES:
+        _init_names()
+    if len(args) < 4 or len(args) > 6:
+        raise Q("rank")
+    t, _ = _resolve_table(ip, args[0])
+    where = _conds(args[1])
+    b, a = args[2], args[3]
+    limit = None
+    if len(args) >= 5:
+        order = None
+        if len(args) == 6:
+            g, cn = list_items(args[5])
+            desc = (
+                isinstance(g.d, Builtin)
+                and g.d.name() == "idesc"
+                or (isinstance(g.d, Prim) and g.d.glyph == ">")
+            )
+            order = (str(cn.d), desc)
+        limit = (args[4], order)
+    cols: list[tuple[str, Expr]] | None
+    is_exec = b.t == 0 and not b.d or b.t in (SYM, -SYM) or (b.t == 11 and not b.d)
+    if a.t == 0 and not a.d or a.t == 101:
+        cols = None
+    elif a.t == DICT:
+        cols = _named(a)
+    elif a.t == -SYM or a.t == 0:
+        if not is_exec:
+            raise Q("type")
+        cols = [("", Expr("tree", a))]
+    elif a.t == SYM:
+        cols = [(str(n), Expr("tree", K(-SYM, n))) for n in a.d]
+    else:
+        raise Q("type")
+    if b.t == -1:
+        return run(ip, "select", t, where, None, cols, limit, bool(b.d))
+    if is_exec:
+        if b.t in (SYM, -SYM) and (b.t == -SYM or len(b.d)):
+            names = list(ensure_vector(b).d)
+            by = [("" if b.t == -SYM else str(n), Expr("tree", K(-SYM, n))) for n in names]
+            return run(ip, "exec", t, where, by, cols, limit)
+        if cols is None:
+            return run(ip, "exec", t, where, None, None, limit)
+        return run(ip, "exec", t, where, None, cols, limit)
+    if b.t == DICT:
+        by = _named(b)
+        return run(ip, "select", t, where, by, cols, limit)
+    raise Q("type")
+
+
+def functional_update(ip: Interp, args: list[K]) -> K:
+    """``![t;c;b;a]``: update (a dict of new columns) or delete (a symbol list of columns, or
+    rows matching c); by name it works in place and returns the name."""
+    if not _FUNCTION_NAMES:
+        _init_names()
+    if len(args) != 4:
+        raise Q("rank")
+    t, name = _resolve_table(ip, args[0])
+    where = _conds(args[1])
+    b, a = args[2], args[3]
+    by = _named(b) if b.t == DICT else None
+    if a.t == DICT:
+        r = run(ip, "update", t, where, by, _named(a))
+    elif a.t in (SYM, -SYM) or (a.t == 0 and not a.d):
+        names = list(ensure_vector(a).d) if a.t != 0 else []
+        if names and where:
+            raise Q("nyi: delete with both rows and columns")
+        cols = [(str(n), Expr("tree", K(-SYM, n))) for n in names] or None
+        if t.t == DICT and t.d[0].t != TABLE:
+            from qorm.embedded.evaluator import take_idx
+
+            keep = np.flatnonzero([k not in names for k in t.d[0].d])
+            r = K(DICT, (take_idx(t.d[0], keep), take_idx(t.d[1], keep)))
+        else:
+            r = run(ip, "delete", t, where, None, cols)
+    else:
+        raise Q("type")
+    if name is not None:
+        ip.g[ip.resolve_target(name)[0]] = r
+        return K(-SYM, name)
+    return r
+
+
+def simple_exec(ip: Interp, t: K, i: K, p: K) -> K:
+    """``?[t;i;p]``: evaluate parse tree p on the rows i of t."""
+    tv, _ = _resolve_table(ip, t)
+    rows = None if (i.t == 0 and not i.d) else np.asarray(ensure_vector(i).d, dtype=np.int64)
+    return _in_scope(ip, Scope(tv, rows), Expr("tree", p))
+
+
+def select_by(ip: Interp, t: K, names: list[str]) -> K:
+    """``names xgroup t``: the other columns as lists per group."""
+    by = [(n, Expr("tree", K(-SYM, n))) for n in names]
+    others = [c for c in t.d if c not in names]
+    cols = [(c, Expr("tree", K(-SYM, c))) for c in others]
+    r = run(ip, "select", t, [], by, cols)
+    # xgroup keeps the order of first appearance rather than sorting by key
+    return r
+
+
+__all__ += [
+    "Expr",
+    "Scope",
+    "agg_grouped",
+    "column_name",
+    "run",
+    "simple_exec",
+    "select_by",
+    "_tree_name",
+]
