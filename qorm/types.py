@@ -769,22 +769,51 @@ def infer_qtype(python_type: Any) -> QType:
 
 
 # --- column type aliases ---
-Boolean = Annotated[bool, QTYPES[QTypeCode.BOOLEAN]]
-Guid = Annotated[uuid.UUID, QTYPES[QTypeCode.GUID]]
-Byte = Annotated[int, QTYPES[QTypeCode.BYTE]]
-Short = Annotated[int, QTYPES[QTypeCode.SHORT]]
-Int = Annotated[int, QTYPES[QTypeCode.INT]]
-Long = Annotated[int, QTYPES[QTypeCode.LONG]]
-Real = Annotated[float, QTYPES[QTypeCode.REAL]]
-Float = Annotated[float, QTYPES[QTypeCode.FLOAT]]
-Char = Annotated[str, QTYPES[QTypeCode.CHAR]]
-Symbol = Annotated[str, QTYPES[QTypeCode.SYMBOL]]
-Timestamp = Annotated[_dt.datetime, QTYPES[QTypeCode.TIMESTAMP]]
-Month = Annotated[_dt.date, QTYPES[QTypeCode.MONTH]]
-Date = Annotated[_dt.date, QTYPES[QTypeCode.DATE]]
-DateTime = Annotated[_dt.datetime, QTYPES[QTypeCode.DATETIME]]
-Timespan = Annotated[_dt.timedelta, QTYPES[QTypeCode.TIMESPAN]]
-Minute = Annotated[_dt.time, QTYPES[QTypeCode.MINUTE]]
-Second = Annotated[_dt.time, QTYPES[QTypeCode.SECOND]]
-Time = Annotated[_dt.time, QTYPES[QTypeCode.TIME]]
-String = Annotated[str, STRING_QTYPE]
+# For mypy each alias is a generic column descriptor (``Float`` is ``Col[float]``): a typed
+# column expression on the model class, a ``float`` on an instance, and the type of the
+# generated ``__init__`` parameter (see qorm.model.columns, which also documents nulls). At run
+# time they are ``Annotated[python type, QType]``, which the model layer reads.
+from typing import TYPE_CHECKING  # noqa: E402
+
+if TYPE_CHECKING:
+    from qorm.model.columns import (
+        Boolean,
+        Byte,
+        Char,
+        Date,
+        DateTime,
+        Float,
+        Guid,
+        Int,
+        Long,
+        Minute,
+        Month,
+        Real,
+        Second,
+        Short,
+        String,
+        Symbol,
+        Time,
+        Timespan,
+        Timestamp,
+    )
+else:
+    Boolean = Annotated[bool, QTYPES[QTypeCode.BOOLEAN]]
+    Guid = Annotated[uuid.UUID, QTYPES[QTypeCode.GUID]]
+    Byte = Annotated[int, QTYPES[QTypeCode.BYTE]]
+    Short = Annotated[int, QTYPES[QTypeCode.SHORT]]
+    Int = Annotated[int, QTYPES[QTypeCode.INT]]
+    Long = Annotated[int, QTYPES[QTypeCode.LONG]]
+    Real = Annotated[float, QTYPES[QTypeCode.REAL]]
+    Float = Annotated[float, QTYPES[QTypeCode.FLOAT]]
+    Char = Annotated[str, QTYPES[QTypeCode.CHAR]]
+    Symbol = Annotated[str, QTYPES[QTypeCode.SYMBOL]]
+    Timestamp = Annotated[_dt.datetime, QTYPES[QTypeCode.TIMESTAMP]]
+    Month = Annotated[_dt.date, QTYPES[QTypeCode.MONTH]]
+    Date = Annotated[_dt.date, QTYPES[QTypeCode.DATE]]
+    DateTime = Annotated[_dt.datetime, QTYPES[QTypeCode.DATETIME]]
+    Timespan = Annotated[_dt.timedelta, QTYPES[QTypeCode.TIMESPAN]]
+    Minute = Annotated[_dt.time, QTYPES[QTypeCode.MINUTE]]
+    Second = Annotated[_dt.time, QTYPES[QTypeCode.SECOND]]
+    Time = Annotated[_dt.time, QTYPES[QTypeCode.TIME]]
+    String = Annotated[str, STRING_QTYPE]
