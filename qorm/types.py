@@ -344,6 +344,8 @@ class QDateTime(QTemporal):
         return temporal_to_numpy(c.DATETIME, np.array([self.raw], np.float64))[0]  # type: ignore[no-any-return]
 
     def to_python(self) -> _dt.datetime:
+        if math.isnan(self.raw):
+            raise ValueError("a NaN datetime is q's null: it has no Python value")
         if math.isinf(self.raw):
             return _dt.datetime.max if self.raw > 0 else _dt.datetime.min
         ms = round(self.raw * 86_400_000)
@@ -358,6 +360,8 @@ class QDateTime(QTemporal):
         return cls(_datetime_to_ns(value) / 86_400e9)
 
     def __repr__(self) -> str:
+        if math.isnan(self.raw):
+            return "0Nz"
         if math.isinf(self.raw):
             return "0wz" if self.raw > 0 else "-0wz"
         d = self.to_python()

@@ -186,6 +186,8 @@ class _Decoder:
                 return QReal(v), pos
             if k == c.CHAR:
                 return QChar(chr(v)), pos
+            if k == c.DATETIME and v != v:
+                return _NULLS[k], pos
             return TEMPORAL_CLASSES[k](v), pos
         if k == c.SYMBOL:
             raw, pos = self.cstring(pos, "symbol")
@@ -265,9 +267,8 @@ class _Decoder:
         return np.frombuffer(self.buf, ">" + code, n, pos).astype("=" + code)
 
     def symbols(self, pos: int, n: int) -> tuple[npt.NDArray[Any], int]:
-        out = np.empty(n, dtype=object)
         if n == 0:
-            return out, pos
+            return np.empty(0, dtype=object), pos
         self.need(pos, n, f"a symbol vector of {n}")
         # Find the n-th NUL with numpy in a window that grows geometrically, so the scan is
         # proportional to the symbols' own bytes, not to the rest of the message.
@@ -282,6 +283,7 @@ class _Decoder:
                 _fail(pos, f"truncated message: symbol vector of {n} has {len(nul)} symbols")
             window = min(len(rest), window * 4)
         text = bytes(self.buf[pos:stop]).decode("utf-8", "surrogateescape")
+        out = np.empty(n, dtype=object)
         out[:] = text.split("\x00")
         return out, stop + 1
 

@@ -534,8 +534,20 @@ class _Encoder:
             raise
 
     def write_table(self, obj: QTable) -> None:
-        self.parts.append(bytes((c.TABLE, obj.attr, c.DICT)))
         names = list(obj.columns)
+        if not names:
+            raise _PathError("a table needs at least one column")
+        rows = len(obj)
+        for name, col in obj.columns.items():
+            if not isinstance(col, (np.ndarray, QVector, QList, list, tuple, bytes)):
+                err = _PathError(f"a {_type_name(col)} is not a column (a vector or list)")
+                err.path.append(f"column {name!r}")
+                raise err
+            if len(col) != rows:
+                err = _PathError(f"{len(col)} rows, the first column has {rows}")
+                err.path.append(f"column {name!r}")
+                raise err
+        self.parts.append(bytes((c.TABLE, obj.attr, c.DICT)))
         self.write_symbols(np.array(names, dtype=object))
         self.parts.append(_VEC_HEADER.pack(c.MIXED_LIST, 0, len(names)))
         for name, col in obj.columns.items():

@@ -41,7 +41,10 @@ def test_decoded_shapes() -> None:
     assert isinstance(keyed, QKeyedTable) and list(keyed.values["v"]) == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize(("expr", "message"), qpython_compressed())
+COMPRESSED = qpython_compressed()
+
+
+@pytest.mark.parametrize(("expr", "message"), COMPRESSED, ids=[e for e, _ in COMPRESSED])
 def test_qpython_compressed(expr: str, message: bytes) -> None:
     plain = decompress(message)
     assert plain[2] == 0 and int.from_bytes(plain[4:8], "little") == len(plain)
