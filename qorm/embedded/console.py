@@ -501,6 +501,8 @@ def _fn_text(v: Any) -> str:
     d = v.d
     if isinstance(d, str):
         return d
+    if d is None:  # the generic null
+        return "::"
     for attr in ("source", "src"):
         text = getattr(d, attr, None)
         if isinstance(text, str):

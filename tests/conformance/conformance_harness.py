@@ -24,6 +24,7 @@ import dataclasses
 import json
 import signal
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -162,15 +163,25 @@ def _assigned_name(expr: str) -> str | None:
     return None
 
 
+def _eval(interp: Any, text: str) -> Any:
+    """The interpreter's own value when it offers it (richer: enumerations, functions)."""
+    eval_k = getattr(interp, "eval_k", None)
+    return eval_k(text) if eval_k is not None else interp.eval(text)
+
+
 def _evaluate(interp: Any, expr: str) -> Any:
+    from qorm.embedded.repl import displays_nothing
+
     shown = expr.startswith("show ")
     text = expr[5:] if shown else expr
-    value = interp.eval(text)
+    value = _eval(interp, text)
     if shown and value is None:
-        # The console prints nothing for an assignment; `show` prints the assigned value.
+        # An interpreter may return nothing for an assignment; `show` prints the value.
         name = _assigned_name(text)
         if name is not None:
-            value = interp.eval(name)
+            value = _eval(interp, name)
+    if not shown and displays_nothing(text):
+        return None  # the console prints nothing for an assignment or a trailing `;`
     return value
 
 
@@ -211,6 +222,13 @@ def _short(text: str, limit: int = 160) -> str:
 
 def run_record(record: Record, factory: Callable[[], Any] | None) -> Outcome:
     """Run one record on a fresh interpreter and compare its display with the expected text."""
+    with warnings.catch_warnings():
+        # numpy's overflow/NaN warnings are the engine's business, not the report's
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _run_record(record, factory)
+
+
+def _run_record(record: Record, factory: Callable[[], Any] | None) -> Outcome:
     if factory is None:
         return Outcome(record, False, "", "interpreter missing")
     setup_errors: list[str] = []
@@ -219,7 +237,7 @@ def run_record(record: Record, factory: Callable[[], Any] | None) -> Outcome:
             interp = factory()
             for n, line in enumerate(record.setup, 1):
                 try:
-                    interp.eval(line)
+                    _eval(interp, line)
                 except _Timeout:
                     raise
                 except Exception as exc:

@@ -90,4 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except BrokenPipeError:  # piped into head: not an error
+        sys.stderr.close()
+        raise SystemExit(0) from None

@@ -474,6 +474,8 @@ def test_interpreter_layout_is_accepted_as_is() -> None:
 
     assert format_value(K(-7, np.int64(5))) == "5"
     assert format_value(K(0, [K(-7, np.int64(1)), K(-11, "a")])) == "1\n`a"
+    assert format_value(K(0, [K(101, None), K(-9, np.float64(5))])) == "::\n5f"
+    assert format_value(K(101, None)) == ""
 
 
 def test_unknown_values_raise_type_error() -> None:
