@@ -177,6 +177,8 @@ def each_prior(ip: Interp, f: K, args: list[K]) -> K:
             seed = K(-x.t, x.d.dtype.type(0))
         elif g in ("*", "%") and x.t in (5, 6, 7, 9, 8):
             seed = K(-x.t, x.d.dtype.type(1))
+        elif x.t == 0 and x.d and x.d[0].t < 0 and g != ",":
+            seed = null_atom(-x.d[0].t)
         elif g == "," or x.t == 0 or x.t > 19:
             seed = None  # type: ignore[assignment]
         else:

@@ -843,19 +843,58 @@ def group(ip: Interp, x: K) -> K:
 
 @kw("iasc")
 def iasc(ip: Interp, x: K) -> K:
+    if x.t == DICT:
+        from qorm.embedded.evaluator import take_idx
+
+        return take_idx(x.d[0], _grade(x.d[1], False))
     return longs(_grade(x, False))
 
 
 @kw("idesc")
 def idesc(ip: Interp, x: K) -> K:
+    if x.t == DICT:
+        from qorm.embedded.evaluator import take_idx
+
+        return take_idx(x.d[0], _grade(x.d[1], True))
     return longs(_grade(x, True))
+
+
+@kw("avgs")
+def avgs(ip: Interp, x: K) -> K:
+    def f(v: K) -> K:
+        d = to_float(v.t, v.d)
+        ok = ~np.isnan(d)
+        s = np.cumsum(np.where(ok, d, 0.0))
+        c = np.cumsum(ok)
+        with np.errstate(all="ignore"):
+            return K(9, s / c)
+
+    return _uniform(x, f, None)
+
+
+@kw("xrank", 2)
+def xrank(ip: Interp, n: K, x: K) -> K:
+    k = _int(n)
+    m = count(x)
+    o = _grade(x, False)
+    r = np.empty(m, dtype=np.int64)
+    r[o] = (np.arange(m) * k) // max(m, 1)
+    return longs(r)
+
+
+@kw("rank")
+def rank(ip: Interp, x: K) -> K:
+    o = _grade(x, False)
+    r = np.empty(len(o), dtype=np.int64)
+    r[o] = np.arange(len(o))
+    return longs(r)
 
 
 def _grade(x: K, desc: bool) -> Any:
     if x.t == TABLE:
         return kernels.multi_sort_index(list(x.d.values()), desc)
     if x.t == DICT:
-        return _grade(x.d[1], desc)
+        raise Q("nyi: grade of a dict")
     if x.t < 0:
         raise Q("type")
     return kernels.sort_index(x, desc)
@@ -1068,6 +1107,8 @@ def any_(ip: Interp, x: K) -> K:
 
 @kw("all")
 def all_(ip: Interp, x: K) -> K:
+    if x.t == TABLE:
+        return K(DICT, (vec(SYM, list(x.d)), klist([all_(ip, c) for c in x.d.values()])))
     if x.t == DICT:
         return all_(ip, x.d[1])
     if x.t == 0:
@@ -1126,6 +1167,8 @@ def string(ip: Interp, x: K) -> K:
 
 
 def _strmap(x: K, f: Callable[[str], str]) -> K:
+    if x.t in (-7, -6, -5, -4, -1, -8, -9, 7, 6, 5, 4, 1, 8, 9):
+        return x
     if x.t == CHAR:
         return char_vec(f(to_str(x)))
     if x.t == -CHAR:
@@ -1412,28 +1455,69 @@ def prior(ip: Interp, f: K, x: K) -> K:
     return adverbs.apply_derived(ip, "':", f, [x])
 
 
+def _moving_apply(x: K, f: Callable[[K, Any], K]) -> K:
+    if x.t == TABLE:
+        return K(TABLE, {c: _moving_apply(v, f) for c, v in x.d.items()})
+    if x.t == DICT:
+        return K(DICT, (x.d[0], _moving_apply(x.d[1], f)))
+    if x.t <= 0:
+        raise Q("type")
+    return f(x, to_float(x.t, x.d))
+
+
 def _moving(name: str, f: Callable[[Any, int], Any]) -> None:
     def impl(ip: Interp, n: K, x: K) -> K:
         k = _int(n)
-        d = to_float(x.t, x.d)
-        return f(d, k)
+        if k <= 0:
+            return K(9, np.full(count(x), np.nan))
+        return _moving_apply(x, lambda v, d: f(d, k))
 
     kw(name, 2)(impl)
 
 
 def _window(d: Any, k: int) -> Any:
     n = len(d)
+    k = max(k, 1)
     pad = np.concatenate([np.full(k - 1, np.nan), d])
     from numpy.lib.stride_tricks import sliding_window_view
 
     return sliding_window_view(pad, k)[:n]
 
 
-_moving("msum", lambda d, k: K(9, np.nansum(_window(d, k), axis=1)))
+def _msum(x: K, d: Any, k: int) -> K:
+    r = np.nansum(_window(d, k), axis=1)
+    if x.t in (5, 6, 7):
+        return K(7 if x.t == 7 else x.t, r.astype(DTYPES[x.t]))
+    return K(9, r)
+
+
+def _mext(x: K, d: Any, k: int, is_max: bool) -> K:
+    w = _window(d, k)
+    with np.errstate(all="ignore"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # nulls are below everything: max ignores them, min of a window with one is null
+            r = (
+                np.nanmax(w, axis=1)
+                if is_max
+                else np.min(np.where(np.isnan(w), -np.inf, w), axis=1)
+            )
+    if not is_max:
+        r = np.where(np.isneginf(r) & np.isnan(w).any(axis=1), np.nan, r)
+    if x.t in INT_TYPES and x.t not in (12, 14):
+        out = np.where(np.isnan(r), NULLS[x.t] if not is_max else -INFS[x.t], r)
+        out = np.where(np.isneginf(r), -INFS[x.t], out)
+        return K(x.t, out.astype(DTYPES[x.t]))
+    return K(x.t if x.t in FLOAT_TYPES else 9, r)
+
+
+kw("msum", 2)(lambda ip, n, x: _moving_apply(x, lambda v, d: _msum(v, d, _int(n))))
+kw("mmax", 2)(lambda ip, n, x: _moving_apply(x, lambda v, d: _mext(v, d, _int(n), True)))
+kw("mmin", 2)(lambda ip, n, x: _moving_apply(x, lambda v, d: _mext(v, d, _int(n), False)))
 _moving("mavg", lambda d, k: K(9, np.nanmean(_window(d, k), axis=1)))
 _moving("mcount", lambda d, k: K(7, (~np.isnan(_window(d, k))).sum(axis=1).astype(np.int64)))
-_moving("mmax", lambda d, k: K(9, np.nanmax(_window(d, k), axis=1)))
-_moving("mmin", lambda d, k: K(9, np.nanmin(_window(d, k), axis=1)))
 _moving("mdev", lambda d, k: K(9, np.nanstd(_window(d, k), axis=1)))
 
 
@@ -1518,6 +1602,17 @@ def query_or_find(ip: Interp, args: list[K]) -> K:
             return roll(ip, x, y)
         if x.t == TABLE and y.t == DICT:
             raise Q("nyi: table?dict")
+        if x.t == DICT:
+            from qorm.embedded.evaluator import take_idx
+
+            p = find(x.d[1], y)
+            return (
+                take_idx(x.d[0], p.d)
+                if p.t > 0
+                else take_idx(x.d[0], np.atleast_1d(p.d))[0:1]
+                if False
+                else (index_or_null(x.d[0], int(p.d)))
+            )
         if x.t < 0:
             raise Q("type")
         return find(x, y)
@@ -1533,6 +1628,12 @@ def query_or_find(ip: Interp, args: list[K]) -> K:
     from qorm.embedded import qsql
 
     return qsql.functional_select(ip, args)
+
+
+def index_or_null(x: K, i: int) -> K:
+    if i < count(x):
+        return item(x, i)
+    return null_atom(x.t) if 0 < x.t < 20 else K(0, [])
 
 
 def vector_cond(a: K, b: K, c: K) -> K:

@@ -50,7 +50,7 @@ def _target(x: K) -> tuple[int, bool]:
             return SYM, False
         if name in TYPE_NAMES:
             return TYPE_NAMES[name], False
-        raise Q("nyi: enumeration $")
+        return -1, False
     if x.t == -CHAR:
         ch = chr(int(x.d))
         if ch == "*":
@@ -79,9 +79,31 @@ def cast(ip: Interp, x: K, y: K) -> K:
             return klist([cast(ip, a, b) for a, b in zip(items, list_items(y))])
         return klist([cast(ip, a, y) for a in items])
     t, tok = _target(x)
+    if t == -1:
+        return enumerate_(ip, str(x.d), y)
     if tok:
         return parse_strings(t, y)
     return cast_type(t, y)
+
+
+def enumerate_(ip: Interp, domain: str, y: K) -> K:
+    """`` `d$syms``: enumeration against a symbol list or a keyed table's key. The value is
+    kept as plain symbols (enumerated types are not modelled); a value outside the domain is
+    ``'cast``."""
+    dom = ip.lookup(domain)
+    if dom.t == DICT and dom.d[0].t == TABLE:
+        keycols = list(dom.d[0].d.values())
+        if len(keycols) != 1:
+            raise Q("nyi: enumeration over a compound key")
+        dom = keycols[0]
+    if dom.t != SYM or abs(y.t) != SYM:
+        raise Q("type")
+    from qorm.embedded.verbs import find
+
+    pos = find(dom, y)
+    if bool(np.any(np.asarray(pos.d) >= len(dom.d))):
+        raise Q("cast")
+    return y
 
 
 def cast_type(t: int, y: K) -> K:
@@ -100,7 +122,7 @@ def cast_type(t: int, y: K) -> K:
         return y
     if t == SYM:
         if yt == CHAR:
-            return K(-SYM, to_str(y)) if not atomic else K(-SYM, chr(int(y.d)))
+            return K(-SYM, to_str(y).strip()) if not atomic else K(-SYM, chr(int(y.d)).strip())
         if yt == SYM:
             return y
         raise Q("type")
@@ -130,8 +152,6 @@ def _convert(src: int, dst: int, d: Any) -> Any:
         f = d.astype(np.float64)
         if src in INT_TYPES:
             f = np.where(nulls, np.nan, f)
-            f = np.where(d == INFS.get(src, None), np.inf, f) if src in INFS else f
-            f = np.where(d == -INFS.get(src, 0), -np.inf, f) if src in INFS else f
         return f.astype(DTYPES[dst])
     # to an integer-backed type
     if src in FLOAT_TYPES:
@@ -212,7 +232,7 @@ def parse_strings(t: int, y: K) -> K:
     if t == 0:
         raise Q("nyi: * tok")
     if t == SYM:
-        return K(-SYM, s)
+        return K(-SYM, s.strip())
     if t == CHAR:
         return y
     if t == 2:

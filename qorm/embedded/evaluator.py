@@ -455,6 +455,19 @@ def dict_index(ip: Interp, x: K, i: K) -> K:
         return keyed_lookup(ip, x, i)
     from qorm.embedded.verbs import find
 
+    if x.a == 1 and 0 < keys.t < 20 and abs(i.t) == keys.t and keys.t not in (2, 11):
+        # a step dict: the value of the last key <= i
+        p = np.searchsorted(keys.d, np.atleast_1d(i.d), side="right") - 1
+        p = np.where(p < 0, count(keys), p)
+        return (
+            take_idx(vals, p)
+            if i.t > 0
+            else (
+                item(vals, int(p[0]))
+                if p[0] < count(vals)
+                else index1(ip, vals, K(-7, np.int64(count(vals))))
+            )
+        )
     if keys.t < 20 and keys.t > 0 and (i.t == keys.t or (i.t == 0 and keys.t != 0)):
         pos = find(keys, i)
         return take_idx(vals, pos.d) if vals.t != TABLE else take_idx(vals, pos.d)

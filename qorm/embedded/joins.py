@@ -1,3 +1,411 @@
-"""Joins: ``lj ij uj pj ej aj aj0 wj wj1`` (filled in below)."""
+"""Joins: ``lj ij uj pj ej aj aj0 ajf wj wj1``.
+
+Key matching uses the same factorize kernels as grouping; ``aj``/``wj`` sort the right table by
+(key code, time) once and find each left row with ``searchsorted`` on a combined int64 key.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qorm.embedded import kernels
+from qorm.embedded.builtins import kw
+from qorm.embedded.errors import QRuntimeError
+from qorm.embedded.model import (
+    DICT,
+    FLOAT_TYPES,
+    NULLS,
+    TABLE,
+    K,
+    count,
+    ensure_vector,
+    klist,
+    list_items,
+)
+from qorm.embedded.tables import key_positions, set_keys, unkey
+
+if TYPE_CHECKING:
+    from qorm.embedded.evaluator import Interp
+
+Q = QRuntimeError
+
+__all__: list[str] = []
+
+
+def _take(c: K, idx: Any) -> K:
+    from qorm.embedded.evaluator import take_idx
+
+    return take_idx(c, idx)
+
+
+def _is_keyed(x: K) -> bool:
+    return x.t == DICT and x.d[0].t == TABLE
+
+
+def _overlay(base: K, new: K, hit: Any) -> K:
+    """base with rows where hit replaced by new (same length)."""
+    from qorm.embedded.verbs import fill as _fill
+
+    _ = _fill
+    if base.t == new.t and base.t > 0:
+        d = base.d.copy()
+        d[hit] = new.d[hit]
+        return K(base.t, d)
+    items = list_items(base)
+    nitems = list_items(new)
+    for i in np.flatnonzero(hit):
+        items[i] = nitems[i]
+    return klist(items)
+
+
+def _lj(x: K, y: K, fill_nulls: bool, add: bool = False) -> K:
+    if not _is_keyed(y):
+        raise Q("type")
+    keyed_x = _is_keyed(x)
+    t = unkey(x) if keyed_x else x
+    if t.t != TABLE:
+        raise Q("type")
+    ktab, vtab = y.d
+    for c in ktab.d:
+        if c not in t.d:
+            raise Q(c)
+    probe = K(TABLE, {c: t.d[c] for c in ktab.d})
+    pos = key_positions(ktab, probe)
+    hit = pos < count(ktab)
+    out = dict(t.d)
+    for c, v in vtab.d.items():
+        new = _take(v, pos)
+        if c in out:
+            if add:
+                from qorm.embedded.verbs import arith, fill
+
+                zero = K(-abs(new.t), np.zeros(1, dtype=new.d.dtype)[0]) if new.t > 0 else None
+                nz = fill(zero, new) if zero is not None else new
+                out[c] = arith("+", out[c], nz)
+                continue
+            mask = hit
+            if not fill_nulls:
+                from qorm.embedded.model import is_null_data
+
+                mask = hit & ~np.asarray(is_null_data(new.t, new.d)) if new.t > 0 else hit
+            out[c] = _overlay(out[c], new, mask)
+        else:
+            if add and new.t > 0:
+                from qorm.embedded.verbs import fill
+
+                new = fill(K(-new.t, np.zeros(1, dtype=new.d.dtype)[0]), new)
+            out[c] = new
+    r = K(TABLE, out)
+    return set_keys(r, len(x.d[0].d)) if keyed_x else r
+
+
+@kw("lj", 2)
+def lj(ip: Interp, x: K, y: K) -> K:
+    return _lj(x, y, True)
+
+
+@kw("ljf", 2)
+def ljf(ip: Interp, x: K, y: K) -> K:
+    return _lj(x, y, False)
+
+
+@kw("pj", 2)
+def pj(ip: Interp, x: K, y: K) -> K:
+    return _lj(x, y, True, add=True)
+
+
+def _ij(x: K, y: K, fill_nulls: bool) -> K:
+    if not _is_keyed(y):
+        raise Q("type")
+    t = unkey(x) if _is_keyed(x) else x
+    ktab = y.d[0]
+    probe = K(TABLE, {c: t.d[c] for c in ktab.d})
+    pos = key_positions(ktab, probe)
+    rows = np.flatnonzero(pos < count(ktab))
+    sub = _take(t, rows)
+    r = _lj(sub, y, fill_nulls)
+    return set_keys(r, len(x.d[0].d)) if _is_keyed(x) else r
+
+
+@kw("ij", 2)
+def ij(ip: Interp, x: K, y: K) -> K:
+    return _ij(x, y, True)
+
+
+@kw("ijf", 2)
+def ijf(ip: Interp, x: K, y: K) -> K:
+    return _ij(x, y, False)
+
+
+def _null_col(like: K, n: int) -> K:
+    from qorm.embedded.tables import _nulls_like
+
+    if like.t == 0:
+        if like.d and like.d[0].t > 0:
+            from qorm.embedded.model import DTYPES
+
+            t0 = like.d[0].t
+            empty = K(t0, np.zeros(0, dtype=DTYPES[t0]))
+            return K(0, [empty] * n)
+        return K(0, [K(0, [])] * n)
+    return _nulls_like(like, n)
+
+
+@kw("uj", 2)
+def uj(ip: Interp, x: K, y: K) -> K:
+    from qorm.embedded.verbs import join
+
+    if _is_keyed(x) and _is_keyed(y):
+        fx, fy = unkey(x), unkey(y)
+        names = list(fx.d) + [c for c in fy.d if c not in fx.d]
+        nx = count(fx)
+        wide = K(TABLE, {c: fx.d[c] if c in fx.d else _null_col(fy.d[c], nx) for c in names})
+        wide_k = set_keys(wide, len(x.d[0].d))
+        from qorm.embedded.tables import upsert_value
+
+        return upsert_value(ip, wide_k, y)
+    if x.t != TABLE or y.t != TABLE:
+        raise Q("type")
+    names = list(x.d) + [c for c in y.d if c not in x.d]
+    nx, ny = count(x), count(y)
+    out = {}
+    for c in names:
+        a = x.d[c] if c in x.d else _null_col(y.d[c], nx)
+        b = y.d[c] if c in y.d else _null_col(x.d[c], ny)
+        out[c] = join(a, b)
+    return K(TABLE, out)
+
+
+@kw("ujf", 2)
+def ujf(ip: Interp, x: K, y: K) -> K:
+    return uj(ip, x, y)
+
+
+@kw("ej", 3)
+def ej(ip: Interp, c: K, x: K, y: K) -> K:
+    names = [str(n) for n in ensure_vector(c).d]
+    nx, ny = count(x), count(y)
+    both = [_concat(x.d[n], y.d[n]) for n in names]
+    g = kernels.group_rows(both)
+    cx, cy = g.codes[:nx], g.codes[nx:]
+    order = np.argsort(cy, kind="stable")
+    sc = cy[order]
+    lo = np.searchsorted(sc, cx, "left")
+    hi = np.searchsorted(sc, cx, "right")
+    reps = hi - lo
+    left = np.repeat(np.arange(nx), reps)
+    starts = np.repeat(lo, reps)
+    offs = np.arange(len(left)) - np.repeat(np.cumsum(reps) - reps, reps)
+    right = order[starts + offs]
+    out = {n: _take(v, left) for n, v in x.d.items()}
+    for n, v in y.d.items():
+        if n not in names:
+            out[n] = _take(v, right)
+    return K(TABLE, out)
+
+
+def _concat(a: K, b: K) -> K:
+    from qorm.embedded.verbs import join
+
+    return join(a, b)
+
+
+# -- as-of ------------------------------------------------------------------------------------
+def _time_ints(a: K, b: K) -> tuple[Any, Any]:
+    """Both time columns as comparable int64 (or float64) arrays."""
+    ta, tb = a.t, b.t
+    if ta == tb and ta not in FLOAT_TYPES:
+        return a.d.astype(np.int64), b.d.astype(np.int64)
+    from qorm.embedded.verbs import NS, to_float
+
+    if ta in NS and tb in NS:
+        return a.d.astype(np.int64) * NS[ta], b.d.astype(np.int64) * NS[tb]
+    return to_float(ta, a.d), to_float(tb, b.d)
+
+
+def _asof_index(
+    keys_l: list[K], keys_r: list[K], tl: Any, tr: Any, side: str = "right"
+) -> tuple[Any, Any, Any, Any]:
+    """For each left row: the position in the right table's sorted order of the last right row
+    with equal keys and time <= left time (side right) / < (side left); -1 when none.
+
+    Returns (pos, order, sorted combined right key, combined left key)."""
+    nl, nr = len(tl), len(tr)
+    if keys_l:
+        both = [_concat(a, b) for a, b in zip(keys_l, keys_r)]
+        g = kernels.group_rows(both)
+        cl, cr = g.codes[:nl], g.codes[nl:]
+        ncodes = g.n
+    else:
+        cl = np.zeros(nl, np.int64)
+        cr = np.zeros(nr, np.int64)
+        ncodes = 1
+    if tl.dtype.kind == "f" or tr.dtype.kind == "f":
+        allt = np.concatenate([tl, tr])
+        _, rank = np.unique(allt, return_inverse=True)
+        rl, rr = rank[:nl].astype(np.int64), rank[nl:].astype(np.int64)
+        span = len(allt) + 1
+    else:
+        lo = min(int(tl.min()) if nl else 0, int(tr.min()) if nr else 0)
+        hi = max(int(tl.max()) if nl else 0, int(tr.max()) if nr else 0)
+        span = hi - lo + 1
+        if span * ncodes < 2**62 and span > 0:
+            rl, rr = tl - lo, tr - lo
+        else:
+            allt = np.concatenate([tl, tr])
+            _, rank = np.unique(allt, return_inverse=True)
+            rl, rr = rank[:nl].astype(np.int64), rank[nl:].astype(np.int64)
+            span = len(allt) + 1
+    kl = cl.astype(np.int64) * span + rl
+    kr = cr.astype(np.int64) * span + rr
+    if nr > 1 and np.all(kr[1:] >= kr[:-1]):
+        order = np.arange(nr)
+        skr = kr
+    else:
+        order = np.argsort(kr, kind="stable")
+        skr = kr[order]
+    p = np.searchsorted(skr, kl, side=side) - 1  # type: ignore[call-overload]
+    ok = p >= 0
+    pc = np.where(ok, p, 0)
+    same = ok & (nr > 0) & ((skr[pc] // span) == cl) if nr else np.zeros(nl, bool)
+    pos = np.where(same, p, -1)
+    return pos, order, skr, (kl, span, cl)
+
+
+def _aj(names: list[str], x: K, y: K, keep_left_time: bool, fill_from_left: bool) -> K:
+    keyed_y = _is_keyed(y)
+    yt = unkey(y) if keyed_y else y
+    xt = unkey(x) if _is_keyed(x) else x
+    for n in names:
+        if n not in xt.d or n not in yt.d:
+            raise Q(n)
+    *eq, tcol = names
+    tl, tr = _time_ints(xt.d[tcol], yt.d[tcol])
+    pos, order, _, _ = _asof_index([xt.d[n] for n in eq], [yt.d[n] for n in eq], tl, tr)
+    ridx = np.where(pos >= 0, order[np.maximum(pos, 0)], count(yt))
+    out = dict(xt.d)
+    for c, v in yt.d.items():
+        if c in eq:
+            continue
+        if c == tcol and keep_left_time:
+            continue
+        new = _take(v, ridx)
+        if c in out and fill_from_left:
+            from qorm.embedded.verbs import fill
+
+            out[c] = fill(out[c], new) if new.t > 0 else new
+        else:
+            out[c] = new
+    return K(TABLE, out)
+
+
+def _names(c: K) -> list[str]:
+    return [str(n) for n in ensure_vector(c).d]
+
+
+@kw("aj", 3)
+def aj(ip: Interp, c: K, x: K, y: K) -> K:
+    return _aj(_names(c), x, y, True, False)
+
+
+@kw("aj0", 3)
+def aj0(ip: Interp, c: K, x: K, y: K) -> K:
+    return _aj(_names(c), x, y, False, False)
+
+
+@kw("ajf", 3)
+def ajf(ip: Interp, c: K, x: K, y: K) -> K:
+    return _aj(_names(c), x, y, True, True)
+
+
+@kw("ajf0", 3)
+def ajf0(ip: Interp, c: K, x: K, y: K) -> K:
+    return _aj(_names(c), x, y, False, True)
+
+
+@kw("asof", 2)
+def asof(ip: Interp, x: K, y: K) -> K:
+    raise Q("nyi: asof")
+
+
+# -- window joins -----------------------------------------------------------------------------
+def _wj(ip: Interp, w: K, c: K, t: K, spec: K, prevailing: bool) -> K:
+    names = _names(c)
+    *eq, tcol = names
+    items = list_items(spec)
+    q = items[0]
+    aggs = items[1:]
+    qt = unkey(q) if _is_keyed(q) else q
+    begins, ends = list_items(w)
+    tl_b, tr = _time_ints(ensure_vector(begins), qt.d[tcol])
+    tl_e, _ = _time_ints(ensure_vector(ends), qt.d[tcol])
+    keys_l = [t.d[n] for n in eq]
+    keys_r = [qt.d[n] for n in eq]
+    # end: last quote with time <= end; start: first quote with time >= begin
+    pe, order, skr, (kl_e, span, cl) = _asof_index(keys_l, keys_r, tl_e, tr, "right")
+    pb, _, _, _ = _asof_index(keys_l, keys_r, tl_b, tr, "left")
+    # pb = last quote with time < begin (the prevailing one when wj)
+    n = count(t)
+    lo = np.where(pb >= 0, pb + 1, _first_of_group(skr, span, cl))
+    if prevailing:
+        lo = np.where(pb >= 0, pb, lo)
+    hi = np.where(pe >= 0, pe + 1, lo)
+    hi = np.maximum(hi, lo)
+    out = dict(t.d)
+    for a in aggs:
+        parts = list_items(a)
+        f = parts[0]
+        cols = [str(p.d) for p in parts[1:]]
+        data = [_take(qt.d[cn], order) for cn in cols]
+        name = cols[-1]
+        out[name] = _window_agg(ip, f, data, lo, hi, n)
+    return K(TABLE, out)
+
+
+def _first_of_group(skr: Any, span: int, cl: Any) -> Any:
+    groups = skr // span if len(skr) else skr
+    return np.searchsorted(groups, cl, "left")
+
+
+def _window_agg(ip: Interp, f: K, data: list[K], lo: Any, hi: Any, n: int) -> K:
+    from qorm.embedded.functions import Builtin
+
+    name = f.d.name() if f.t >= 100 and isinstance(f.d, Builtin) else None
+    x = data[0]
+    if name in ("sum", "count", "avg", "max", "min") and len(data) == 1 and x.t in (5, 6, 7, 8, 9):
+        from qorm.embedded.verbs import to_float
+
+        if name == "count":
+            return K(7, (hi - lo).astype(np.int64))
+        d = to_float(x.t, x.d)
+        if name in ("sum", "avg"):
+            ok = ~np.isnan(d)
+            cs = np.concatenate([[0.0], np.cumsum(np.where(ok, d, 0.0))])
+            cn = np.concatenate([[0], np.cumsum(ok)])
+            s = cs[hi] - cs[lo]
+            if name == "avg":
+                with np.errstate(all="ignore"):
+                    return K(9, s / (cn[hi] - cn[lo]))
+            if x.t in FLOAT_TYPES:
+                return K(9, s)
+            return K(7 if x.t == 7 else x.t, np.rint(s).astype(x.d.dtype))
+    res = []
+    for i in range(n):
+        sub = [_take(dcol, np.arange(lo[i], hi[i])) for dcol in data]
+        res.append(ip.apply(f, sub) if f.t >= 100 else K(0, sub))
+    return klist(res)
+
+
+@kw("wj", 4)
+def wj(ip: Interp, w: K, c: K, t: K, spec: K) -> K:
+    return _wj(ip, w, c, t, spec, True)
+
+
+@kw("wj1", 4)
+def wj1(ip: Interp, w: K, c: K, t: K, spec: K) -> K:
+    return _wj(ip, w, c, t, spec, False)
+
+
+_ = NULLS

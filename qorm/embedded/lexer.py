@@ -54,10 +54,10 @@ _TEMPORAL = re.compile(
     """,
     re.X,
 )
-_NULLINF = re.compile(r"0[NWnw][hijefpmdznuvtgcs]?(?![A-Za-z0-9_])")
+_NULLINF = re.compile(r"0[NWnw][hijefpmdznuvtgcs]?(?![A-Za-z0-9])")
 _BYTES = re.compile(r"0x[0-9a-fA-F]*")
-_BOOLS = re.compile(r"[01]+b(?![A-Za-z0-9_])")
-_NUM = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?[hijefcpmdznuvt]?(?![A-Za-z0-9_])")
+_BOOLS = re.compile(r"[01]+b(?![A-Za-z0-9])")
+_NUM = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?[hijefcpmdznuvt]?(?![A-Za-z0-9])")
 _NAME = re.compile(r"[A-Za-z.][A-Za-z0-9_.]*")
 _SYM = re.compile(r"`(?:[A-Za-z0-9_.:/]*)")
 _GAP = re.compile(r"[ \t]+")
@@ -149,11 +149,14 @@ def _make_numeric(items: list[tuple[int, Any, bool]]) -> K:
             continue
         if it != t and not isinstance(raw, str):
             # typed null/inf written untyped (0N in a float vector): map it
-            if it in (7, 9) and raw is NULLS.get(it):
+            if it in (7, 9) and _same(raw, NULLS.get(it)):
                 vals.append(NULLS[t])
                 continue
-            if it in (7, 9) and raw is INFS.get(it):
+            if it in (7, 9) and _same(raw, INFS.get(it)):
                 vals.append(INFS.get(t, raw))
+                continue
+            if it in (7, 9) and _same(raw, -INFS.get(it, 0)):
+                vals.append(-INFS.get(t, raw))
                 continue
             if it in temporal.TEMPORAL_TYPES or t in temporal.TEMPORAL_TYPES:
                 raise QRuntimeError("type")
@@ -164,6 +167,17 @@ def _make_numeric(items: list[tuple[int, Any, bool]]) -> K:
     if single:
         return atom(t, vals[0])
     return vec(t, np.array(vals, dtype=DTYPES[t]) if t not in (2, 11) else vals)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return False
+    if isinstance(a, (float, np.floating)) and np.isnan(a):
+        return isinstance(b, (float, np.floating)) and bool(np.isnan(b))
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _wrap_int(t: int, v: Any) -> Any:
@@ -281,7 +295,7 @@ def tokenize(src: str) -> list[Token]:
                 break
             if not items:
                 raise QRuntimeError(src[i : i + 10])
-            if j < n and (src[j].isalpha() or src[j] == "_") and not src[j - 1].isalpha():
+            if j < n and src[j].isalpha() and not src[j - 1].isalpha():
                 raise QRuntimeError(src[i : j + 1])
             toks.append(Token("NUM", _make_numeric(items), start, space))
             i = j
@@ -336,7 +350,13 @@ def tokenize(src: str) -> list[Token]:
             continue
         if ch in VERB_CHARS or (ch in "0123456" and i + 1 < n and src[i + 1] == ":"):
             v = ch
-            if i + 1 < n and src[i + 1] == ":" and not (i + 2 < n and src[i + 2] == ":"):
+            if (
+                ch in "<>"
+                and i + 1 < n
+                and (src[i + 1] == "=" or (ch == "<" and src[i + 1] == ">"))
+            ):
+                v = ch + src[i + 1]
+            elif i + 1 < n and src[i + 1] == ":" and not (i + 2 < n and src[i + 2] == ":"):
                 v += ":"
             toks.append(Token("VERB", v, start, space))
             i += len(v)

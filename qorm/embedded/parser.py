@@ -248,6 +248,8 @@ class _P:
 
     def columns(self, end: str) -> list[tuple[str | None, Node]]:
         out: list[tuple[str | None, Node]] = []
+        while self.peek().kind in (";", "NL") and end == ")":
+            self.next()
         if self.peek().kind == end:
             return out
         while True:

@@ -200,6 +200,9 @@ def _leftmost(node: Any) -> str:
     if tag == "dy":
         if node[1][0] == "adv":
             return "x"
+        if node[1][0] == "n":
+            # a keyword used infix (size wavg price) names the column after its last argument
+            return _leftmost(node[3])
         return _leftmost(node[2])
     if tag == "app":
         f = node[1]

@@ -70,6 +70,8 @@ def parse_literal(kind: str, text: str) -> tuple[int, Any]:
         dpart, _, clock = text.partition("D")
         return 16, int(dpart) * NS_DAY + _clock_ns(clock)
     if kind == "time":
+        if len(text.rpartition(".")[2]) > 3:
+            return 16, _clock_ns(text)
         return 19, _clock_ns(text) // 1_000_000
     if kind == "second":
         return 18, _clock_ns(text) // 1_000_000_000

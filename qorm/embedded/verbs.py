@@ -552,6 +552,8 @@ def take(x: K, y: K) -> K:
         from qorm.embedded.evaluator import take_idx
 
         return K(0, [take_idx(flat, np.arange(i * cols, (i + 1) * cols)) for i in range(rows)])
+    if x.t == -SYM and str(x.d) in ATTRS and not (y.t == TABLE and str(x.d) in y.d):
+        return set_attr(str(x.d), y)
     if x.t in (SYM, -SYM):
         names = list(ensure_vector(x).d)
         if y.t == TABLE:
@@ -571,6 +573,38 @@ def take(x: K, y: K) -> K:
         vals = keyed_lookup(None, y, x)
         return K(DICT, (x, vals))
     raise Q("type")
+
+
+ATTRS = {"s": 1, "u": 2, "p": 3, "g": 5, "": 0}
+
+
+def set_attr(a: str, y: K) -> K:
+    """`` `s#x``: the attribute is recorded (``s`` is checked: the items must be ascending)."""
+    code = ATTRS[a]
+    if y.t == DICT:
+        return K(DICT, y.d, code)
+    if y.t == TABLE:
+        if not y.d:
+            return y
+        c0 = next(iter(y.d))
+        return K(TABLE, {**y.d, c0: set_attr(a, y.d[c0])})
+    if y.t <= 0 or y.t >= 20:
+        if y.t == 0 and code in (0,):
+            return y
+        raise Q("type") if y.t < 0 else Q("nyi: attribute on a general list")
+    if code == 1 and len(y.d) > 1:
+        from qorm.embedded import kernels
+
+        o = kernels.sort_index(y)
+        if not np.array_equal(o, np.arange(len(y.d))):
+            raise Q("s-fail")
+    if code == 2 and len(y.d):
+        from qorm.embedded import kernels
+
+        _, first = kernels.factorize(y)
+        if len(first) != len(y.d):
+            raise Q("u-fail")
+    return K(y.t, y.d, code)
 
 
 # -- dispatch -------------------------------------------------------------------------------
@@ -671,10 +705,10 @@ def bang(ip: Interp, x: K, y: K) -> K:
         from qorm.embedded.tables import set_keys
 
         return set_keys(y, int(x.d))
-    if x.t < 0 and x.t != -SYM or x.t >= 98:
-        if x.t == -SYM and y.t >= 0:
-            pass
-        else:
+    if x.t in (-7, -6) and int(x.d) in (-8, -9):
+        return _ipc_bytes(int(x.d), y)
+    if (x.t < 0 and x.t != -SYM) or x.t >= 98:
+        if not (x.t == -SYM and y.t >= 0):
             raise Q("type")
     xv = ensure_vector(x) if x.t < 0 else x
     yv = ensure_vector(y) if y.t < 0 and x.t >= 0 else y
@@ -683,6 +717,26 @@ def bang(ip: Interp, x: K, y: K) -> K:
     if x.t != TABLE and count(xv) != count(yv):
         raise Q("length")
     return K(DICT, (xv, yv))
+
+
+def _ipc_bytes(op: int, y: K) -> K:
+    """``-8!x`` (serialize) and ``-9!x`` (deserialize) with the project's own codec."""
+    from qorm.embedded.boundary import from_py, to_py
+    from qorm.exc import DeserializationError, SerializationError
+    from qorm.protocol import decode, encode
+
+    if op == -8:
+        try:
+            data = encode.serialize(to_py(y), msgtype=0)
+        except SerializationError:
+            raise Q("type") from None
+        return K(4, np.frombuffer(bytes(data), dtype=np.uint8).copy())
+    if y.t != 4:
+        raise Q("type")
+    try:
+        return from_py(decode.deserialize(bytes(y.d)))
+    except DeserializationError:
+        raise Q("badmsg") from None
 
 
 def fill(x: K, y: K) -> K:
