@@ -2,12 +2,14 @@
 
 ::
 
-    create_table_q(Trade)       # trade:([] sym:`s$(); price:`f$(); size:`j$(); time:`p$())
-    create_table_q(DailyPrice)  # daily_price:([sym:`s$(); date:`d$()] close:`f$(); volume:`j$())
+    create_table_q(Trade)       # trade:([] sym:"s"$(); price:"f"$(); size:"j"$(); time:"p"$())
+    create_table_q(DailyPrice)  # daily_price:([sym:"s"$(); date:"d"$()] close:"f"$(); volume:"j"$())
     drop_table_q(Trade)         # ![`.;();0b;enlist`trade]
     table_meta_q(Trade)         # meta trade
 
-Attributes are applied to the empty columns (`` sym:`s#`s$() ``). String and other nested
+Columns are cast with the type char (``"s"$()``): the seed's `` `s$() `` reads as an
+enumeration against a global ``s`` in q. Attributes are applied to the empty columns
+(`` sym:`s#"s"$() ``). String and other nested
 columns start as the empty general list ``()`` (q types them from the first insert).
 Names are validated when the model is defined, so these strings contain no user values.
 """
@@ -23,7 +25,7 @@ __all__ = ["create_table_q", "drop_table_q", "table_exists_q", "table_meta_q"]
 
 
 def _empty(f: Field) -> str:
-    col = "()" if f.ctype.code == 0 else f"`{f.ctype.char}$()"
+    col = "()" if f.ctype.code == 0 else f'"{f.ctype.char}"$()'
     if f.attr:
         col = f"`{ATTR_CHARS[f.attr]}#{col}"
     return f"{f.name}:{col}"

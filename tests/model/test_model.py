@@ -58,7 +58,7 @@ def test_defaults_and_options() -> None:
     assert Fill.__fields__["sym"].attr == ATTR_SORTED
     assert Fill.__fields__["active"].nullable is False
     assert create_table_q(Fill) == (
-        "fill:([] sym:`s#`s$(); price:`f$(); size:`j$(); active:`j$(); note:())"
+        'fill:([] sym:`s#"s"$(); price:"f"$(); size:"j"$(); active:"j"$(); note:())'
     )
 
 
@@ -67,12 +67,12 @@ def test_keyed_model() -> None:
     assert DailyPrice.value_columns() == ["close", "volume"]
     assert Trade.key_columns() == []
     assert create_table_q(DailyPrice) == (
-        "daily_price:([sym:`s$(); date:`d$()] close:`f$(); volume:`j$())"
+        'daily_price:([sym:"s"$(); date:"d"$()] close:"f"$(); volume:"j"$())'
     )
 
 
 def test_schema_strings() -> None:
-    assert create_table_q(Trade) == "trade:([] sym:`s$(); price:`f$(); size:`j$(); time:`p$())"
+    assert create_table_q(Trade) == 'trade:([] sym:"s"$(); price:"f"$(); size:"j"$(); time:"p"$())'
     assert drop_table_q(Trade) == "![`.;();0b;enlist`trade]"
     assert table_meta_q(Trade) == "meta trade"
     assert table_exists_q(Trade) == "`trade in tables[]"

@@ -176,7 +176,7 @@ def test_schema_and_reflection() -> None:
     conn = FakeConnection(reply)
     s = Session(conn)
     s.create_table(Trade)
-    assert conn.sent[-1][0] == "trade:([] sym:`s$(); price:`f$(); size:`j$(); time:`p$())"
+    assert conn.sent[-1][0] == 'trade:([] sym:"s"$(); price:"f"$(); size:"j"$(); time:"p"$())'
     s.drop_table(Trade)
     assert conn.sent[-1][0] == "![`.;();0b;enlist`trade]"
     assert s.table_exists(Trade) is True
