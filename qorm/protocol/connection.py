@@ -35,10 +35,12 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import struct
 from collections import deque
-from typing import Final
+from typing import Final, NamedTuple
 
 from qorm import exc
+from qorm.protocol.compress import compress
 from qorm.protocol.constants import (
     CAPABILITY_GUID,
     CAPABILITY_MAX,
@@ -46,6 +48,8 @@ from qorm.protocol.constants import (
     HEADER_SIZE,
     MessageType,
 )
+from qorm.protocol.decode import deserialize
+from qorm.protocol.encode import serialize
 from qorm.protocol.header import parse_header
 
 __all__ = [
@@ -247,8 +251,7 @@ class _Chunks:
         return b"".join(parts)
 
 
-@dataclasses.dataclass(frozen=True)
-class FrameHeader:
+class FrameHeader(NamedTuple):
     """The checked 8-byte header of a message."""
 
     little_endian: bool
@@ -296,6 +299,10 @@ def parse_frame_header(data: bytes, max_message_size: int) -> FrameHeader:
     return FrameHeader(header.little, header.msgtype, bool(header.compressed), size)
 
 
+_U32_LE: Final = struct.Struct("<I")
+#: Below this many bytes outstanding, reading chunks is cheaper than a dedicated buffer.
+_RECV_INTO_MIN: Final = 256 * 1024
+_MSGTYPES: Final = (MessageType.ASYNC, MessageType.SYNC, MessageType.RESPONSE)
 #: Bytes after the header holding the uncompressed size, by compression flag.
 _COMPRESSED_SIZE_BYTES: Final = {1: 4, 2: 8}
 
@@ -351,6 +358,9 @@ class Connection:
         self._eof = False
         self._header: FrameHeader | None = None
         self._pending_sync = 0  # server: sync requests received and not yet answered
+        # A message being received straight into its final buffer (see receive_buffer()).
+        self._into: bytearray | None = None
+        self._into_filled = 0
 
     # -- handshake -----------------------------------------------------------------------------
 
@@ -412,18 +422,38 @@ class Connection:
         if self.state is State.AUTHENTICATING:
             return NEED_DATA
         buf = self._buffer
-        if self._header is None:
-            need = HEADER_SIZE
-            if buf.size >= 3:
-                # A compressed message: read its uncompressed size claim too, to check it.
-                need += _COMPRESSED_SIZE_BYTES.get(buf.peek(3)[2], 0)
-            if buf.size < need:
-                return self._eof_or_need_data(partial=buf.size > 0)
-            self._header = parse_frame_header(buf.peek(need), self.max_message_size)
         header = self._header
-        if buf.size < header.size:
+        if header is None:
+            if buf.size < HEADER_SIZE:
+                return self._eof_or_need_data(partial=buf.size > 0)
+            head = buf.peek(HEADER_SIZE)
+            size = _U32_LE.unpack_from(head, 4)[0]
+            if (
+                head[0] == 1
+                and head[1] <= 2
+                and head[2] == 0
+                and head[3] == 0
+                and HEADER_SIZE < size <= self.max_message_size
+            ):
+                # The common case (little-endian, uncompressed, plain size), without the
+                # general parser's allocations: a small query's round trip is mostly this.
+                header = FrameHeader(True, _MSGTYPES[head[1]], False, size)
+            else:
+                # A compressed message: read its uncompressed size claim too, to check it.
+                need = HEADER_SIZE + _COMPRESSED_SIZE_BYTES.get(head[2], 0)
+                if buf.size < need:
+                    return self._eof_or_need_data(partial=True)
+                header = parse_frame_header(buf.peek(need), self.max_message_size)
+            self._header = header
+        data: bytes | bytearray
+        if self._into is not None:
+            if self._into_filled < header.size:
+                return self._eof_or_need_data(partial=True)
+            data, self._into = self._into, None
+        elif buf.size < header.size:
             return self._eof_or_need_data(partial=True)
-        data = buf.take(header.size)
+        else:
+            data = buf.take(header.size)
         self._header = None
         msgtype = header.msgtype
         if self.role is Role.CLIENT and msgtype is MessageType.RESPONSE:
@@ -435,16 +465,17 @@ class Connection:
                 raise ProtocolError("the client sent a response message to a server")
             if msgtype is MessageType.SYNC:
                 self._pending_sync += 1
-        value = _deserialize(data)
+        value = deserialize(data)
         return Message(msgtype, value, header.size, header.compressed)
 
     def _eof_or_need_data(self, *, partial: bool) -> Event | NeedData:
         if not self._eof:
             return NEED_DATA
         if partial:
+            got = self._into_filled if self._into is not None else self._buffer.size
             raise ProtocolError(
                 f"the peer closed the connection in the middle of a message "
-                f"({self._buffer.size} bytes of it received)"
+                f"({got} bytes of it received)"
             )
         if self.role is Role.CLIENT and self.state is State.AWAITING_RESPONSE:
             raise ProtocolError("the server closed the connection before responding")
@@ -528,12 +559,45 @@ class Connection:
 
     def has_partial_message(self) -> bool:
         """Whether part of a message (or of the handshake) has arrived and the rest has not."""
+        if self._into is not None:
+            return True
         return self._buffer.size > 0 and self.state is not State.AUTHENTICATING
+
+    def receive_buffer(self, max_size: int) -> memoryview | None:
+        """A writable view to ``recv_into`` for the rest of a large message, or ``None``.
+
+        Transports that can read into memory use this to receive a big reply in place: the
+        message is read once into its final buffer instead of being joined from chunks. It is
+        offered only once a header is known and checked, more than 256 KiB remain, and the
+        message is at most ``max_size`` bytes (the caller's bound on what a header may make
+        it allocate); after filling part of it, report with :meth:`buffer_filled`.
+        """
+        header = self._header
+        if header is None:
+            return None
+        if self._into is not None:
+            return memoryview(self._into)[self._into_filled :]
+        held = self._buffer.size
+        if header.size - held < _RECV_INTO_MIN or header.size > max_size:
+            return None
+        into = bytearray(header.size)
+        if held:
+            into[:held] = self._buffer.take(held)
+        self._into, self._into_filled = into, held
+        return memoryview(into)[held:]
+
+    def buffer_filled(self, n: int) -> None:
+        """``n`` bytes were written into the view from :meth:`receive_buffer`; 0 means EOF."""
+        if n == 0:
+            self._eof = True
+        else:
+            self._into_filled += n
 
     def read_size_hint(self) -> int:
         """How many bytes are worth reading next (the rest of the current message, if known)."""
         if self._header is not None:
-            return max(self._header.size - self._buffer.size, 1)
+            held = self._into_filled if self._into is not None else self._buffer.size
+            return max(self._header.size - held, 1)
         return 65536
 
     @property
@@ -542,12 +606,10 @@ class Connection:
         return self._pending_sync
 
     def _encode(self, value: object, msgtype: MessageType) -> bytes:
-        from qorm import protocol
-
-        data = protocol.serialize(value, msgtype=msgtype, capability=self.capability)
+        data = serialize(value, msgtype=msgtype, capability=self.capability)
         if self.compress and len(data) > COMPRESSION_THRESHOLD:
             # kdb+'s compressor returns the message unchanged unless it gets under half size.
-            data = protocol.compress(data)
+            data = compress(data)
         return data
 
     def _require_role(self, role: Role, what: str) -> None:
@@ -560,9 +622,3 @@ class Connection:
         if self.state is State.HANDSHAKE or self.state is State.AUTHENTICATING:
             raise exc.ConnectionError(f"cannot {what} before the handshake is complete")
         raise exc.ConnectionError(f"cannot {what}: the connection is {self.state.value}")
-
-
-def _deserialize(data: bytes) -> object:
-    from qorm import protocol
-
-    return protocol.deserialize(data)

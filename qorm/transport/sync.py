@@ -40,6 +40,9 @@ __all__ = ["SyncConnection"]
 
 #: Largest single recv(); a big message is read in pieces this size.
 _MAX_RECV = 8 * 1024 * 1024
+#: Largest reply read straight into one preallocated buffer (bigger ones arrive in chunks):
+#: bounds what a server's header alone can make the client allocate.
+_MAX_PREALLOCATE = 512 * 1024 * 1024
 
 
 class SyncConnection:
@@ -375,13 +378,28 @@ class SyncConnection:
                 raise exc.ConnectionError(f"{self.options.describe()} closed the connection")
             if event is not NEED_DATA:
                 raise ProtocolError(f"unexpected {event!r} from {self.options.describe()}")
-            size = min(proto.read_size_hint(), _MAX_RECV)
-            proto.receive_data(self._recv(sock, size, deadline))
+            view = proto.receive_buffer(min(self.options.max_message_size, _MAX_PREALLOCATE))
+            if view is not None:
+                proto.buffer_filled(self._recv_into(sock, view, deadline))
+            else:
+                size = min(proto.read_size_hint(), _MAX_RECV)
+                proto.receive_data(self._recv(sock, size, deadline))
 
     def _recv(self, sock: socket.socket, size: int, deadline: float | None) -> bytes:
         try:
             sock.settimeout(_remaining(deadline, self.options))
             return sock.recv(max(size, 1))
+        except TimeoutError as e:
+            raise exc.ConnectionTimeoutError(
+                f"no reply from {self.options.describe()} within {self._timeout_text(deadline)}"
+            ) from e
+        except OSError as e:
+            raise exc.ConnectionError(f"reading from {self.options.describe()} failed: {e}") from e
+
+    def _recv_into(self, sock: socket.socket, view: memoryview, deadline: float | None) -> int:
+        try:
+            sock.settimeout(_remaining(deadline, self.options))
+            return sock.recv_into(view)
         except TimeoutError as e:
             raise exc.ConnectionTimeoutError(
                 f"no reply from {self.options.describe()} within {self._timeout_text(deadline)}"

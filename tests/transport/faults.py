@@ -33,6 +33,17 @@ MODES = (
     "error",  # answers 'type
     "huge_claim",  # header claims 1.5 GB
     "bomb",  # compressed header claiming 1 GB from 20 bytes
+    "big_then_die",  # a 1 MB response header, 400 kB of it, then closes
+    "big",  # a 1 MB char vector response, sent in pieces
+)
+
+BIG_TEXT = bytes(range(256)) * 4096  # 1 MiB
+BIG_RESPONSE = (
+    b"\x01\x02\x00\x00"
+    + struct.pack("<I", 8 + 6 + len(BIG_TEXT))
+    + b"\x0a\x00"
+    + struct.pack("<i", len(BIG_TEXT))
+    + BIG_TEXT
 )
 
 
@@ -142,6 +153,12 @@ class FaultServer:
                 conn.sendall(RESPONSE_ERR_TYPE)
             elif mode == "huge_claim":
                 conn.sendall(b"\x01\x02\x00\x00" + struct.pack("<I", 1_500_000_000))
+            elif mode == "big_then_die":
+                conn.sendall(BIG_RESPONSE[:400_000])
+                return
+            elif mode == "big":
+                for i in range(0, len(BIG_RESPONSE), 100_000):
+                    conn.sendall(BIG_RESPONSE[i : i + 100_000])
             elif mode == "bomb":
                 conn.sendall(b"\x01\x02\x01\x00" + struct.pack("<I", 20) + struct.pack("<I", 2**30))
 

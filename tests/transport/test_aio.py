@@ -10,7 +10,7 @@ from qorm import exc
 from qorm.protocol.connection import ProtocolError
 from qorm.testing import MockKdbServer
 from qorm.transport.aio import AsyncConnection
-from tests.transport.faults import fault_server
+from tests.transport.faults import BIG_TEXT, fault_server
 
 TIMEOUT = 2.0
 
@@ -87,6 +87,7 @@ async def test_connect_timeout() -> None:
         ("lying_length", exc.ConnectionTimeoutError, "no reply"),
         ("close_after_request", exc.ConnectionError, "before responding"),
         ("bomb", ProtocolError, "not a size kdb"),
+        ("big_then_die", ProtocolError, "middle of a message"),
     ],
 )
 async def test_faults(mode: str, error: type[Exception], match: str) -> None:
@@ -112,3 +113,9 @@ async def test_messages_ends_on_close(mock_kdb_server: MockKdbServer) -> None:
     await asyncio.sleep(0.05)
     await conn.close()
     assert await asyncio.wait_for(task, 2) == []
+
+
+async def test_large_reply() -> None:
+    with fault_server("big") as server:
+        async with AsyncConnection("127.0.0.1", server.port, timeout=TIMEOUT) as conn:
+            assert await conn.query("x") == BIG_TEXT

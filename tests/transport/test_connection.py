@@ -291,3 +291,43 @@ class TestMessages:
         client.send_message(b"1")
         data = client.send_message(b"x", MessageType.ASYNC)
         assert data[1] == MessageType.ASYNC
+
+
+class TestReceiveBuffer:
+    def test_large_message_read_in_place(self) -> None:
+        text = b"q" * 300_000
+        message = (
+            b"\x01\x02\x00\x00"
+            + struct.pack("<I", 14 + len(text))
+            + b"\x0a\x00"
+            + struct.pack("<i", len(text))
+            + text
+        )
+        client = client_after_login()
+        client.state = State.AWAITING_RESPONSE
+        assert client.receive_buffer(2**30) is None  # no header yet
+        client.receive_data(message[:1000])
+        assert client.next_event() is NEED_DATA
+        assert client.receive_buffer(1000) is None  # above the caller's bound
+        view = client.receive_buffer(2**30)
+        assert view is not None and len(view) == len(message) - 1000
+        view[:100] = message[1000:1100]
+        client.buffer_filled(100)
+        assert client.next_event() is NEED_DATA
+        assert client.read_size_hint() == len(message) - 1100
+        rest = client.receive_buffer(2**30)
+        assert rest is not None and len(rest) == len(message) - 1100
+        rest[:] = message[1100:]
+        client.buffer_filled(len(rest))
+        event = client.next_event()
+        assert isinstance(event, Message) and event.value == text
+
+    def test_eof_while_filling(self) -> None:
+        client = client_after_login()
+        client.state = State.AWAITING_RESPONSE
+        client.receive_data(b"\x01\x02\x00\x00" + struct.pack("<I", 10**6))
+        assert client.next_event() is NEED_DATA
+        assert client.receive_buffer(2**30) is not None
+        client.buffer_filled(0)
+        with pytest.raises(ProtocolError, match="middle of a message"):
+            client.next_event()

@@ -11,7 +11,7 @@ from qorm import exc
 from qorm.protocol.connection import ProtocolError
 from qorm.testing import MockKdbServer
 from qorm.transport.sync import SyncConnection
-from tests.transport.faults import fault_server
+from tests.transport.faults import BIG_TEXT, fault_server
 
 TIMEOUT = 2.0
 
@@ -146,6 +146,7 @@ class TestConnectFailures:
         ("lying_length", exc.ConnectionTimeoutError, "no reply"),
         ("close_after_request", exc.ConnectionError, "before responding"),
         ("bomb", ProtocolError, "not a size kdb"),
+        ("big_then_die", ProtocolError, "middle of a message"),
     ],
 )
 def test_faults_end_in_the_exception_tree(mode: str, error: type[Exception], match: str) -> None:
@@ -213,3 +214,12 @@ def test_unix_socket(tmp_path: object) -> None:
         SyncConnection(unix=path, timeout=TIMEOUT) as conn,
     ):
         assert conn.query("2+3") == 5
+
+
+def test_large_reply_read_in_place() -> None:
+    with (
+        fault_server("big") as server,
+        SyncConnection("127.0.0.1", server.port, timeout=TIMEOUT) as conn,
+    ):
+        assert conn.query("x") == BIG_TEXT
+        assert conn.query("x") == BIG_TEXT
