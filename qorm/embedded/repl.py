@@ -58,7 +58,9 @@ class EmbeddedBackend:
         self.interpreter: Any = module.Interpreter()
 
     def evaluate(self, text: str) -> Any:
-        return self.interpreter.eval(text)
+        # the interpreter's own values display exactly (enumerations, function text)
+        eval_k = getattr(self.interpreter, "eval_k", None)
+        return eval_k(text) if eval_k is not None else self.interpreter.eval(text)
 
     def close(self) -> None:
         pass
