@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qorm import exc
+from qorm_codegen.qdoc import parse_q_source
 from qorm_codegen.spec import (
     TYPE_CHARS,
     ColumnSpec,
@@ -30,6 +31,7 @@ from qorm_codegen.spec import (
     SchemaSpec,
     TableKind,
     TableSpec,
+    namespace_of,
 )
 
 __all__ = ["SYSTEM_NAMESPACES", "Query", "reflect", "reflect_dsn", "reflect_q_script"]
@@ -40,24 +42,34 @@ Query = Callable[..., Any]
 #: namespaces q itself defines: never reflected
 SYSTEM_NAMESPACES = frozenset({"q", "Q", "h", "j", "m", "o", "p", "s", "z"})
 
-_Q_NAMESPACES = "{key `}"
+# key ` lists the namespaces; keep those that are (still) dictionaries
+_Q_NAMESPACES = '{n where {@[{99h=type value x};`$".",string x;0b]} each n:key `}'
 _Q_TABLES = "{$[x~`.;tables[];tables x]}"
 _Q_FUNCTIONS = '{$[x~`.;system "f";system "f ",string x]}'
 _Q_META = "{{m:0!meta x; (m`c; m`t; m`f; m`a; keys x; @[{.Q.qp value x};x;{[e]0}])} each x}"
 _Q_PARTITION = "{@[value;`.Q.pf;{[e]`}]}"
-_Q_PARAMS = "{{$[100h=type f:value x;(value f) 1;`symbol$()]} each x}"
+# a lambda's parameter names; 0b for anything else (a projection, a builtin alias ...)
+_Q_PARAMS = "{{$[100h=type f:value x;(value f) 1;0b]} each x}"
 
 
-def reflect(query: Query, namespaces: Iterable[str] = (), *, source: str = "") -> SchemaSpec:
+def reflect(
+    query: Query,
+    namespaces: Iterable[str] = (),
+    *,
+    source: str = "",
+    known_namespaces: Iterable[str] = (),
+) -> SchemaSpec:
     """Reflect the process ``query`` talks to.
 
     ``namespaces`` (``"."`` for the root, ``".api"``) limits what is reflected; empty means the
-    root and every namespace that is not q's own.
+    root and every namespace that is not q's own: those ``key `` `` lists, plus
+    ``known_namespaces`` (namespaces a q script is known to define).
     """
-    wanted = [_ns(n) for n in namespaces]
+    wanted = sorted({_ns(n) for n in namespaces})
     if not wanted:
-        found = sorted(_strings(query(_Q_NAMESPACES, None), "key `"))
-        wanted = ["."] + [f".{n}" for n in found if n and n not in SYSTEM_NAMESPACES]
+        found = set(_strings(query(_Q_NAMESPACES, None), "key `"))
+        found |= {_ns(n)[1:] for n in known_namespaces if _ns(n) != "."}
+        wanted = ["."] + [f".{n}" for n in sorted(found) if n and n not in SYSTEM_NAMESPACES]
     table_names: list[str] = []
     function_names: list[str] = []
     for ns in wanted:
@@ -100,7 +112,8 @@ def _tables(query: Query, names: Sequence[str]) -> list[TableSpec]:
         partition = ""
         if kind == "partitioned":
             if not partition_column:
-                partition_column = _string(query(_Q_PARTITION, None))
+                pf = query(_Q_PARTITION, None)
+                partition_column = pf if isinstance(pf, str) else ""
             partition = partition_column if partition_column in cols else cols[0]
         out.append(
             TableSpec(
@@ -120,20 +133,16 @@ def _functions(query: Query, names: Sequence[str]) -> list[FunctionSpec]:
     if not names:
         return []
     replies = _items(query(_Q_PARAMS, list(names)), "value f")
+    if len(replies) != len(names):
+        raise exc.ReflectionError(f"value f: {len(replies)} replies for {len(names)} functions")
     out = []
     for name, params in zip(names, replies):
-        values = _strings(params, f"parameters of {name}")
-        if not values and params is not None and _is_empty_symbols(params):
-            continue  # not a lambda (a projection, a builtin alias ...): nothing to type
+        if isinstance(params, bool) or type(params).__name__ == "bool_":
+            continue  # not a lambda: nothing to type
+        # a niladic lambda {[] ...} may list one empty name
+        values = [p for p in _strings(params, f"parameters of {name}") if p]
         out.append(FunctionSpec(name=name, params=tuple(ParamSpec(p) for p in values)))
     return out
-
-
-def _is_empty_symbols(value: object) -> bool:
-    try:
-        return len(value) == 0  # type: ignore[arg-type]
-    except TypeError:
-        return False
 
 
 def _kind(value: object) -> TableKind:
@@ -238,8 +247,12 @@ def reflect_q_script(script: str | os.PathLike[str], namespaces: Iterable[str] =
         raise exc.ReflectionError(f"q script {path} does not exist")
     from qorm.embedded.server import EmbeddedServer
 
+    try:
+        defined = {namespace_of(f.name) for f in parse_q_source(path.read_text(encoding="utf-8"))}
+    except (OSError, UnicodeDecodeError) as e:
+        raise exc.ReflectionError(f"cannot read q script {path}: {e}") from e
     with (
         EmbeddedServer(port=0, load=str(path)) as server,
         _connection(f"kdb://127.0.0.1:{server.port}", 30.0) as query,
     ):
-        return reflect(query, namespaces, source=f"q:{path.name}")
+        return reflect(query, namespaces, source=f"q:{path.name}", known_namespaces=defined)

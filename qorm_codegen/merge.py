@@ -522,7 +522,18 @@ def _imported_names(node: cst.ImportFrom) -> set[str]:
 
 
 _GENERATED_MODULES = frozenset(
-    {"qorm", "qorm.types", "qorm.protocol.constants", "typing", ".models", ".api"}
+    {
+        "qorm",
+        "qorm.model",
+        "qorm.protocol.constants",
+        "qorm.result",
+        "qorm.rpc",
+        "qorm.session",
+        "qorm.types",
+        "typing",
+        ".models",
+        ".api",
+    }
 )
 
 

@@ -10,7 +10,6 @@ with a :class:`~qorm_codegen.errors.TemplateError` naming the template.
 from __future__ import annotations
 
 import functools
-import importlib.resources
 from pathlib import Path
 
 import jinja2
@@ -30,15 +29,15 @@ PACKAGE_FILES: dict[str, str] = {
 
 
 def default_templates_dir() -> Path:
-    """Where the default templates are: the installed package's copy, else the checkout's."""
-    installed = importlib.resources.files("qorm_codegen") / "templates"
-    if installed.is_dir():
-        return Path(str(installed))
-    checkout = Path(__file__).resolve().parent.parent / "templates"
-    if checkout.is_dir():
-        return checkout
+    """Where the default templates are: beside this module when installed from a wheel
+    (``qorm_codegen/templates``), else the checkout's top-level ``templates/``."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "templates", here.parent / "templates"):
+        if (candidate / PACKAGE_FILES["models.py"]).is_file():
+            return candidate
     raise TemplateError(
-        f"the default templates are missing: neither {installed} nor {checkout} exists"
+        f"the default templates are missing: neither {here / 'templates'} nor "
+        f"{here.parent / 'templates'} holds {PACKAGE_FILES['models.py']}"
     )
 
 

@@ -46,7 +46,16 @@ from collections.abc import Iterable
 
 from qorm_codegen.spec import ColumnSpec
 
-__all__ = ["Import", "PyType", "column_type", "normalise", "param_type", "return_type"]
+__all__ = [
+    "Import",
+    "PyType",
+    "column_type",
+    "describe_column_type",
+    "normalise",
+    "param_type",
+    "return_type",
+    "supported_column_types",
+]
 
 #: ``(module, name)``: ``from module import name``; ``(module, "")``: ``import module``.
 Import = tuple[str, str]
@@ -107,14 +116,31 @@ COLUMN_ALIASES: dict[str, str] = {
 }
 
 
-def column_type(column: ColumnSpec) -> PyType:
-    """The annotation of a model field for ``column``."""
+def supported_column_types() -> frozenset[str]:
+    """The ``meta`` type chars qorm's models can declare: those with an alias here that the
+    installed ORM also knows (nested and mixed columns have none yet)."""
+    try:
+        from qorm.model.qtypes import BY_CHAR
+    except ImportError:  # pragma: no cover - the ORM is part of this distribution
+        return frozenset(COLUMN_ALIASES)
+    return frozenset(COLUMN_ALIASES) & frozenset(BY_CHAR)
+
+
+def column_type(column: ColumnSpec) -> PyType | None:
+    """The annotation of a model field for ``column``, or None when qorm cannot model it."""
     alias = COLUMN_ALIASES.get(column.type)
-    if alias is None:
-        raise NotImplementedError(
-            f"column {column.name!r}: q type {column.type!r} (nested or mixed) has no qorm alias yet"
-        )
+    if alias is None or column.type not in supported_column_types():
+        return None
     return PyType(alias, frozenset({(_TYPES_MODULE, alias)}))
+
+
+def describe_column_type(char: str) -> str:
+    """Words for a ``meta`` type char, for messages: ``"J" -> "nested long lists"``."""
+    if char == " ":
+        return "a mixed list"
+    if char.isupper() and char != "C":
+        return f"nested {_VECTOR_CHARS.get(char, char)} vectors"
+    return _SYNONYMS.get(char.lower(), char)
 
 
 # --- qDoc types -----------------------------------------------------------------------------------
@@ -266,7 +292,9 @@ def _py_one(canon: str, tables: dict[str, str], *, result: bool) -> PyType:
         cls = tables[canon[1:]]
         model = (MODELS_MODULE, cls)
         if result:
-            return PyType(f"ModelResultSet[{cls}]", frozenset({("qorm", "ModelResultSet"), model}))
+            return PyType(
+                f"ModelResultSet[{cls}]", frozenset({("qorm.result", "ModelResultSet"), model})
+            )
         return PyType(f"list[{cls}]", frozenset({model}))
     if canon.endswith("[]"):
         atom = _ATOM_TYPES[canon[:-2]]

@@ -8,10 +8,11 @@ is made here, in Python; templates only loop and interpolate. The output is alre
 from __future__ import annotations
 
 import dataclasses
-import importlib
+import keyword
 import textwrap
 from collections.abc import Iterable
 
+from qorm.model.names import is_column_name, is_table_name
 from qorm_codegen import typemap
 from qorm_codegen.naming import ModelNamespace
 from qorm_codegen.spec import FunctionSpec, SchemaSpec, TableSpec
@@ -35,6 +36,12 @@ _INDENT = "    "
 ATTR_CONSTANTS = {"s": "ATTR_SORTED", "u": "ATTR_UNIQUE", "p": "ATTR_PARTED", "g": "ATTR_GROUPED"}
 _ATTR_MODULE = "qorm.protocol.constants"
 
+#: where generated code imports qorm's names from (the modules that define them, so generated
+#: code does not depend on what the top-level package chooses to re-export)
+MODEL_MODULE = "qorm.model"
+RPC_MODULE = "qorm.rpc"
+SESSION_MODULE = "qorm.session"
+
 #: names every generated module may import: never used for a class or function
 MODULE_NAMES = frozenset(
     {
@@ -52,21 +59,13 @@ MODULE_NAMES = frozenset(
     }
 )
 
-#: attribute names that models inherit and columns must not shadow; extended at run time with
-#: whatever qorm's Model and KeyedModel actually define (see :func:`model_reserved_names`)
-_MODEL_NAMES = frozenset({"metadata", "registry"})
-
 
 def model_reserved_names() -> frozenset[str]:
-    """The attributes of qorm's model base classes: a column named so gets a ``_`` suffix."""
-    names = set(_MODEL_NAMES)
-    try:
-        qmodel = importlib.import_module("qorm.model")
-        for base in (qmodel.Model, qmodel.KeyedModel):
-            names.update(n for n in dir(base) if not n.startswith("__"))
-    except (ImportError, AttributeError):  # the ORM not built yet: the static list only
-        pass
-    return frozenset(names)
+    """The attributes qorm's model base classes define (``select``, ``to_dict`` ...): a column
+    with one of these names cannot be a field."""
+    from qorm.model import KeyedModel, Model
+
+    return frozenset(n for base in (Model, KeyedModel) for n in dir(base) if not n.startswith("__"))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,14 +123,16 @@ class PackageView:
 
 def build(spec: SchemaSpec) -> PackageView:
     """The view of the package generated from ``spec``."""
+    tables = [t for t in spec.tables if is_table_name(t.name)]
+    skipped = [t.name for t in spec.tables if not is_table_name(t.name)]
     names = ModelNamespace(
-        (t.name for t in spec.tables),
+        (t.name for t in tables),
         (f.name for f in spec.functions),
         module_reserved=MODULE_NAMES,
         model_reserved=model_reserved_names(),
     )
     model_imports: set[Import] = set()
-    models = tuple(_model(t, names, model_imports) for t in spec.tables)
+    models = tuple(_model(t, names, model_imports) for t in tables)
     api_imports: set[Import] = set()
     functions = tuple(_function(f, names, api_imports) for f in spec.functions)
     digest = spec.digest()
@@ -155,7 +156,14 @@ def build(spec: SchemaSpec) -> PackageView:
         header=header,
         models=models,
         functions=functions,
-        models_doc=docstring(f"Models of the q tables in {source}.", ""),
+        models_doc=docstring(
+            f"Models of the q tables in {source}.",
+            "Tables left out (their names are not q names qorm can query): "
+            + ", ".join(f"``{n}``" for n in skipped)
+            + "."
+            if skipped
+            else "",
+        ),
         api_doc=docstring(f"Typed stubs of the q functions in {source}.", ""),
         init_doc=docstring(f"Typed models and q function stubs generated from {source}.", ""),
         models_imports="\n".join(import_block(model_imports)),
@@ -172,11 +180,18 @@ def build(spec: SchemaSpec) -> PackageView:
 def _model(table: TableSpec, names: ModelNamespace, imports: set[Import]) -> ModelView:
     keyed = bool(table.keys)
     base = "KeyedModel" if keyed else "Model"
-    imports.add(("qorm", base))
+    imports.add((MODEL_MODULE, base))
     attrs = names.columns(c.name for c in table.columns)
     fields = []
+    left_out: list[str] = []
     for col in table.columns:
         pytype = typemap.column_type(col)
+        attr = attrs[col.name]
+        problem = _unusable(col.name, attr, pytype is None, col.type)
+        if problem:
+            left_out.append(f"``{col.name}`` ({problem})")
+            continue
+        assert pytype is not None
         imports.update(pytype.imports)
         args: list[str] = []
         if col.name in table.keys:
@@ -185,11 +200,8 @@ def _model(table: TableSpec, names: ModelNamespace, imports: set[Import]) -> Mod
             const = ATTR_CONSTANTS[col.attr]
             imports.add((_ATTR_MODULE, const))
             args.append(f"attr={const}")
-        attr = attrs[col.name]
-        if attr != col.name:
-            args.append(f"name={_string(col.name)}")
         if args:
-            imports.add(("qorm", "field"))
+            imports.add((MODEL_MODULE, "field"))
         target = f"{attr}: {pytype.text}"
         source = "\n".join(_call(f"{target} = field", args, "")) if args else target
         fields.append(FieldView(name=attr, column=col.name, annotation=pytype.text, source=source))
@@ -198,12 +210,24 @@ def _model(table: TableSpec, names: ModelNamespace, imports: set[Import]) -> Mod
         table=table.name,
         bases=base,
         tablename=_string(table.name),
-        docstring=_model_docstring(table),
+        docstring=_model_docstring(table, left_out),
         fields=tuple(fields),
     )
 
 
-def _model_docstring(table: TableSpec) -> str:
+def _unusable(column: str, attr: str, untyped: bool, qtype: str) -> str:
+    """Why a column cannot be a field of a qorm model ("" when it can)."""
+    if untyped:
+        return f"q type ``{qtype}``, {typemap.describe_column_type(qtype)}, has no qorm type yet"
+    if not is_column_name(column):
+        return "not a column name qorm can query"
+    if attr != column:  # a Python keyword or a name models already use
+        why = "a Python keyword" if keyword.iskeyword(column) else "a name models already use"
+        return f"{why}, and qorm fields are named as their columns"
+    return ""
+
+
+def _model_docstring(table: TableSpec, left_out: list[str]) -> str:
     kind = {
         "memory": "The q table",
         "splayed": "The splayed q table",
@@ -220,6 +244,8 @@ def _model_docstring(table: TableSpec) -> str:
         body.append(
             "Foreign keys: " + ", ".join(f"``{c.name}`` -> ``{c.foreign}``" for c in links) + "."
         )
+    if left_out:
+        body.append("Columns left out: " + "; ".join(left_out) + ".")
     return docstring(summary + ".", " ".join(body))
 
 
@@ -227,7 +253,7 @@ def _model_docstring(table: TableSpec) -> str:
 
 
 def _function(fn: FunctionSpec, names: ModelNamespace, imports: set[Import]) -> FunctionView:
-    imports.update({("qorm", "q_api"), ("qorm", "Session")})
+    imports.update({(RPC_MODULE, "q_api"), (SESSION_MODULE, "Session")})
     params = names.parameters(p.name for p in fn.params)
     args = ["session: Session"]
     for p in fn.params:

@@ -39,7 +39,7 @@ def _evolve(spec: SchemaSpec) -> SchemaSpec:
 
 USER_MODELS_EDITS = [
     # (old text, new text) applied to the generated models.py
-    ("from qorm import KeyedModel", "import math\n\nfrom qorm import KeyedModel"),
+    ("from qorm.model import KeyedModel", "import math\n\nfrom qorm.model import KeyedModel"),
     ('    """The q table ``trade``.\n', '    """Trades, as the feed publishes them.\n'),
     (
         "    price: Float\n    size: Long\n    side",

@@ -11,7 +11,7 @@ import pytest
 
 from qorm_codegen import errors
 from qorm_codegen.render import PACKAGE_FILES, default_templates_dir, render_package
-from qorm_codegen.spec import SchemaSpec
+from qorm_codegen.spec import ColumnSpec, SchemaSpec, TableSpec
 
 from .conftest import GOLDEN
 
@@ -98,3 +98,32 @@ def test_missing_template_directory(tick_spec: SchemaSpec, tmp_path: Path) -> No
 def test_default_templates_found_from_checkout() -> None:
     found = default_templates_dir()
     assert {p.name for p in found.glob("*.j2")} >= set(PACKAGE_FILES.values())
+
+
+def test_columns_and_tables_qorm_cannot_model_are_left_out_and_named() -> None:
+    spec = SchemaSpec(
+        "kdb://h:1",
+        tables=(
+            TableSpec(
+                "t",
+                (
+                    ColumnSpec("a", "j"),
+                    ColumnSpec("tags", "J"),
+                    ColumnSpec("anything", " "),
+                    ColumnSpec("class", "s"),
+                    ColumnSpec("to_dict", "f"),
+                ),
+            ),
+            TableSpec("select", (ColumnSpec("a", "j"),)),
+        ),
+    )
+    models = render_package(spec)["models.py"]
+    assert "    a: Long\n" in models
+    for name in ("tags", "anything", "class", "to_dict"):
+        assert f"    {name}" not in models
+    doc = " ".join(models.split())
+    assert "``tags`` (q type ``J``, nested long vectors, has no qorm type yet)" in doc
+    assert "``class`` (a Python keyword, and qorm fields are named as their columns)" in doc
+    assert "``to_dict`` (a name models already use" in doc
+    assert "Tables left out (their names are not q names qorm can query): ``select``." in doc
+    assert "class Select" not in models

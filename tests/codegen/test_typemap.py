@@ -69,7 +69,7 @@ def test_python_types(text: str, param: str, result: str) -> None:
 
 def test_imports_travel_with_types() -> None:
     assert ("datetime", "") in typemap.param_type("date[]", TABLES).imports
-    assert ("qorm", "ModelResultSet") in typemap.return_type("trade", TABLES).imports
+    assert ("qorm.result", "ModelResultSet") in typemap.return_type("trade", TABLES).imports
     assert ("typing", "Any") in typemap.return_type("?", TABLES).imports
 
 
@@ -79,3 +79,10 @@ def test_column_aliases_cover_every_atom_type_and_strings() -> None:
         assert pytype.imports == {("qorm.types", pytype.text)}
     assert typemap.column_type(ColumnSpec("c", "s")).text == "Symbol"
     assert typemap.column_type(ColumnSpec("c", "C")).text == "String"
+
+
+def test_columns_qorm_cannot_model_have_no_type() -> None:
+    assert typemap.column_type(ColumnSpec("c", "J")) is None
+    assert typemap.column_type(ColumnSpec("c", " ")) is None
+    assert typemap.describe_column_type("J") == "nested long vectors"
+    assert typemap.describe_column_type(" ") == "a mixed list"
