@@ -15,12 +15,14 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qorm.engine import Engine
+
+if TYPE_CHECKING:
+    from qorm.session import AsyncSession, Session
 
 __all__ = ["EngineGroup", "EngineRegistry"]
 
@@ -142,16 +144,17 @@ class EngineRegistry:
     def __repr__(self) -> str:
         return f"EngineRegistry({self._engines!r}, default={self._default!r})"
 
-    def session(self, name: str | None = None) -> Any:
+    def session(self, name: str | None = None) -> Session:
         """A :class:`qorm.session.Session` on the engine ``name`` (default when ``None``)."""
-        # qorm.session imports the ORM; import it only when a session is asked for.
-        session_module = importlib.import_module("qorm.session")
-        return session_module.Session(self.get(name))
+        from qorm.session import Session  # the ORM, imported only when a session is asked for
 
-    def async_session(self, name: str | None = None) -> Any:
+        return Session(self.get(name))
+
+    def async_session(self, name: str | None = None) -> AsyncSession:
         """An :class:`qorm.session.AsyncSession` on the engine ``name``."""
-        session_module = importlib.import_module("qorm.session")
-        return session_module.AsyncSession(self.get(name))
+        from qorm.session import AsyncSession
+
+        return AsyncSession(self.get(name))
 
     def dispose(self) -> None:
         """Dispose every engine (stops embedded servers they own)."""
@@ -278,11 +281,11 @@ class EngineGroup:
         """The engine ``name`` (default when ``None``) of ``domain``."""
         return self.get(domain).get(name)
 
-    def session(self, domain: str, name: str | None = None) -> Any:
+    def session(self, domain: str, name: str | None = None) -> Session:
         """A :class:`qorm.session.Session` on ``domain``'s engine ``name``."""
         return self.get(domain).session(name)
 
-    def async_session(self, domain: str, name: str | None = None) -> Any:
+    def async_session(self, domain: str, name: str | None = None) -> AsyncSession:
         return self.get(domain).async_session(name)
 
     def dispose(self) -> None:

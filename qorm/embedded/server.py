@@ -16,7 +16,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
-import importlib
 import logging
 import os
 import selectors
@@ -100,22 +99,13 @@ def error_name(error: BaseException) -> str:
 
 
 def default_executor(load: str | os.PathLike[str] | None) -> Executor:
-    """The embedded q interpreter's ``execute``, with ``load`` run first."""
-    try:
-        # Imported by name: the interpreter is optional for the server (executor= replaces it).
-        module = importlib.import_module("qorm.embedded.interpreter")
-    except ImportError as e:  # the interpreter is a separate module; say so instead of failing
-        reason = f"nyi: the embedded q interpreter is not available ({e})"
-        if load is not None:
-            raise NotImplementedError(reason) from e
+    """A fresh embedded q interpreter's ``execute``, after running the script ``load``."""
+    # Imported here: the server also runs other executors (MockKdbServer) without it.
+    from qorm.embedded.interpreter import Interpreter
 
-        def unavailable(value: object) -> object:
-            raise exc.QError(reason)
-
-        return unavailable
-    interpreter = module.Interpreter()
+    interpreter = Interpreter()
     if load is not None:
-        interpreter.eval(Path(load).read_text())
+        interpreter.load(Path(load))
     execute: Executor = interpreter.execute
     return execute
 

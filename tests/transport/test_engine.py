@@ -100,3 +100,17 @@ class TestEngine:
             engine.dispose()
         assert engine.server is None
         engine.dispose()  # idempotent
+
+
+def test_embedded_engine_runs_q(tmp_path: object) -> None:
+    import pathlib
+
+    script = pathlib.Path(str(tmp_path)) / "init.q"
+    script.write_text("trade:([] sym:`a`b`a; price:1 2 3f)\nf:{x*2}\n")
+    engine = Engine.embedded(load=script)
+    try:
+        with engine.connect() as conn:
+            assert conn.query("count trade") == 3
+            assert conn.query("f", 21) == 42
+    finally:
+        engine.dispose()

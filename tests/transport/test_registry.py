@@ -108,3 +108,22 @@ class TestEngineGroup:
         )
         assert group.fx.default == "rdb"
         assert group["equities"].get("hdb").host == "eq-hdb"
+
+
+def test_session_on_a_named_engine() -> None:
+    from qorm.session import Session
+    from qorm.testing import MockKdbServer
+
+    with MockKdbServer() as server:
+        server.set_default_response(5)
+        reg = EngineRegistry.from_config(
+            {"rdb": {"host": "127.0.0.1", "port": server.port}, "hdb": {"port": 1}}
+        )
+        session = reg.session()
+        assert isinstance(session, Session)
+        with session as s:
+            assert s.raw("2+3") == 5
+        group = EngineGroup()
+        group.register("equities", reg)
+        with group.session("equities", "rdb") as s:
+            assert s.raw("2+3") == 5

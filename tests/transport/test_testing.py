@@ -53,3 +53,15 @@ def test_context_manager() -> None:
     with MockKdbServer() as server, SyncConnection("127.0.0.1", server.port) as conn:
         server.set_default_response(1.5)
         assert conn.query("x") == 1.5
+
+
+def test_seed_pytest_example_with_session(mock_kdb_server: MockKdbServer) -> None:
+    from qorm.session import Session
+
+    mock_kdb_server.set_default_response({"__table__": True, "sym": ["AAPL"], "price": [150.0]})
+    engine = Engine(host="127.0.0.1", port=mock_kdb_server.port)
+    with Session(engine) as s:
+        result = s.raw("select from trade")
+        assert len(result) == 1
+        assert list(result["sym"]) == ["AAPL"]
+        assert list(result["price"]) == [150.0]
