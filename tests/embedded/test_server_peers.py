@@ -45,9 +45,12 @@ def serve_for_peers(compression: str) -> None:
 
     from qorm.embedded.server import EmbeddedServer
 
-    server = EmbeddedServer(
-        port=0, executor=peer_executor, compression={"on": True, "auto": None}[compression]
-    )
+    if compression == "interpreter":
+        server = EmbeddedServer(port=0)  # the real q interpreter
+    else:
+        server = EmbeddedServer(
+            port=0, executor=peer_executor, compression={"on": True, "auto": None}[compression]
+        )
     port = server.start()
     print(f"PORT {port}", flush=True)
     done = threading.Event()
@@ -56,11 +59,9 @@ def serve_for_peers(compression: str) -> None:
     server.stop()
 
 
-@pytest.fixture(scope="module", params=["auto", "on"])
-def peer_port(request: pytest.FixtureRequest) -> Iterator[int]:
+def _start(mode: str) -> Iterator[int]:
     code = (
-        "from tests.embedded.test_server_peers import serve_for_peers; "
-        f"serve_for_peers({request.param!r})"
+        f"from tests.embedded.test_server_peers import serve_for_peers; serve_for_peers({mode!r})"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
@@ -85,6 +86,16 @@ def peer_port(request: pytest.FixtureRequest) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module", params=["auto", "on"])
+def peer_port(request: pytest.FixtureRequest) -> Iterator[int]:
+    yield from _start(request.param)
+
+
+@pytest.fixture(scope="module")
+def interpreter_port() -> Iterator[int]:
+    yield from _start("interpreter")
 
 
 def test_pykx_client(peer_port: int) -> None:
@@ -112,5 +123,30 @@ def test_kola_client(peer_port: int) -> None:
         with pytest.raises(kola.KolaError, match="type"):
             q.sync("bad")
         assert q.sync("2+3") == 5
+    finally:
+        q.disconnect()
+
+
+def test_pykx_against_the_interpreter(interpreter_port: int) -> None:
+    kx = pytest.importorskip("pykx")
+    with kx.SyncQConnection("127.0.0.1", interpreter_port, no_ctx=True) as q:
+        assert q("1+1").py() == 2
+        q("t:([] sym:`a`b`a; px:1 2 3f)")
+        assert q("exec sum px from t where sym=`a").py() == 4.0
+        assert q("{x*y}", 6, 7).py() == 42
+        table = q("select from t where px>1").pd()
+        assert table["sym"].tolist() == ["b", "a"]
+        with pytest.raises(kx.QError, match="type"):
+            q("1+`a")
+
+
+def test_kola_against_the_interpreter(interpreter_port: int) -> None:
+    kola = pytest.importorskip("kola")
+    q = kola.Q("127.0.0.1", interpreter_port)
+    q.connect()
+    try:
+        assert q.sync("2+3") == 5
+        frame = q.sync("([] a:1 2 3)")
+        assert frame["a"].to_list() == [1, 2, 3]
     finally:
         q.disconnect()
