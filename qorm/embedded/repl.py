@@ -90,10 +90,17 @@ _CLOSERS = {")", "]", "}"}
 
 
 def open_depth(text: str) -> int:
-    """How many brackets are still open at the end of ``text`` (strings and comments skipped).
+    """How many brackets are still open at the end of ``text`` (strings and comments skipped;
+    an unterminated string counts as one).
 
     A ``/`` at the start of a line or after whitespace starts a comment, as in q.
     """
+    depth, in_string = _scan(text)
+    return depth + (1 if in_string else 0)
+
+
+def _scan(text: str) -> tuple[int, bool]:
+    """(open brackets, inside a string) at the end of ``text``."""
     depth = 0
     in_string = False
     prev = "\n"
@@ -122,7 +129,7 @@ def open_depth(text: str) -> int:
             depth = max(depth - 1, 0)
         prev = c
         i += 1
-    return depth + (1 if in_string else 0)
+    return depth, in_string
 
 
 def _last_statement(text: str) -> str:
@@ -185,6 +192,10 @@ class Console:
 
     def feed(self, line: str) -> str | None:
         """One line of input; returns the text to print, or None (nothing, or more needed)."""
+        if self.pending and not line[:1].isspace() and not _scan("\n".join(self.pending))[1]:
+            # In a q script a line that starts at the margin is a new statement; here it
+            # continues an open bracket, so it is indented (outside strings) to say so.
+            line = " " + line
         self.pending.append(line)
         text = "\n".join(self.pending)
         if open_depth(text) > 0:

@@ -81,6 +81,13 @@ def test_console_prints_values_errors_and_continues_lines() -> None:
     assert backend.seen[-1] == "f:{x+\n 1}"
     assert console.prompt == "q)"
     assert console.feed("f 1") == "2"
+    # continuation lines at the margin are indented, as a q script needs; strings are kept
+    console.feed("g:{[x]")
+    console.feed("x}")
+    assert backend.seen[-1] == "g:{[x]\n x}"
+    console.feed('h:("a')
+    console.feed('b")')
+    assert backend.seen[-1] == 'h:("a\nb")'
     assert console.feed("oops 1") == "'oops"
 
 
