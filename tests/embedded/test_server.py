@@ -283,3 +283,12 @@ def test_default_executor_is_the_interpreter() -> None:
         assert conn.query("{x*y}", 6, 7) == 42
         with pytest.raises(exc.QError):
             conn.query("1+`a")
+
+
+def test_compressed_requests_are_decompressed() -> None:
+    big = b"0123456789" * 1000
+    with (
+        EmbeddedServer(executor=lambda v: len(v) if isinstance(v, list) else 0) as server,
+        SyncConnection("127.0.0.1", server.port, timeout=5, compression=True) as conn,
+    ):
+        assert conn.query("count", big, big) == 3

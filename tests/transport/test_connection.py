@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qorm import exc
 from qorm.protocol.connection import (
@@ -331,3 +333,29 @@ class TestReceiveBuffer:
         client.buffer_filled(0)
         with pytest.raises(ProtocolError, match="middle of a message"):
             client.next_event()
+
+
+@given(
+    texts=st.lists(st.binary(max_size=3000), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(min_value=1, max_value=4000), max_size=20),
+    compress=st.booleans(),
+)
+@settings(max_examples=150, deadline=None)
+def test_any_chunking_gives_the_same_messages(
+    texts: list[bytes], cuts: list[int], compress: bool
+) -> None:
+    server = server_after_login()
+    server.compress = compress
+    stream = b"".join(server.send_message(t, MessageType.ASYNC) for t in texts)
+    client = client_after_login()
+    received: list[object] = []
+    pos = 0
+    for size in [*cuts, len(stream)]:
+        client.receive_data(stream[pos : pos + size])
+        pos += size
+        while isinstance(event := client.next_event(), Message):
+            received.append(event.value)
+        if pos >= len(stream):
+            break
+    assert received == texts
+    assert not client.has_partial_message()
