@@ -113,6 +113,8 @@ def cast_type(t: int, y: K) -> K:
     if y.t == DICT:
         return K(DICT, (y.d[0], cast_type(t, y.d[1])))
     if y.t == 0:
+        if not y.d and t in DTYPES:
+            return vec(t, [])
         if t == SYM and y.d and all(i.t in (CHAR, -CHAR) for i in y.d):
             return vec(SYM, [to_str(i) for i in y.d])
         return klist([cast_type(t, i) for i in y.d])

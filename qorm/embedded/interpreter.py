@@ -21,6 +21,10 @@ from qorm.embedded.model import K
 __all__ = ["Interpreter"]
 
 
+def _is_name(s: str) -> bool:
+    return bool(s) and all(ch.isalnum() or ch in "._" for ch in s) and not s[0].isdigit()
+
+
 class Interpreter:
     """A q session: global variables, namespaces, tables. Not thread-safe (like q, one
     evaluation at a time)."""
@@ -53,8 +57,8 @@ class Interpreter:
             if isinstance(f, (bytes, bytearray)):
                 fk = self.eval_k(f.decode("utf-8"))
             elif isinstance(f, str):
-                # a symbol names a function: `f or `.ns.f
-                fk = self._ip.lookup(f)
+                # a symbol names a function (`f, `.ns.f); other text is q source
+                fk = self._ip.lookup(f) if _is_name(f) else self.eval_k(f)
             else:
                 fk = from_py(f)
             args = [from_py(a) for a in msg[1:]]
