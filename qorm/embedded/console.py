@@ -704,6 +704,8 @@ def format_value(value: Any, width: int = 80, height: int = 25) -> str:
     """
     if value is None:
         return ""
+    if isinstance(value, pv.QErrorValue):  # an error reply shows as the console shows errors
+        return "'" + value.message
     v = as_view(value)
     if v.t == _UNARY and (v.d is None or v.d == "::"):
         return ""

@@ -462,6 +462,12 @@ def test_long_tables_are_cut_at_the_console_height() -> None:
     assert lines[-1] == ".."
 
 
+def test_error_reply_shows_as_an_error() -> None:
+    from qorm.protocol.values import QErrorValue
+
+    assert format_value(QErrorValue("type")) == "'type"
+
+
 def test_q_s_adds_the_final_newline() -> None:
     assert q_s(42) == "42\n"
     assert format_value(None) == ""
