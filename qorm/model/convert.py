@@ -107,9 +107,11 @@ def to_q_column(
     """
     if isinstance(values, np.ndarray) and values.dtype != object:
         return _from_array(values, ctype, where)
+    kinds = set(map(type, values))
+    if ctype.code == c.SYMBOL and kinds == {str} and isinstance(values, np.ndarray):
+        return values  # already what the codec sends for a symbol vector: no copy
     seq: Sequence[Any] = values.tolist() if isinstance(values, np.ndarray) else values
     allowed = _ALLOWED[ctype.code] + _NULLS
-    kinds = set(map(type, seq))
     if not all(issubclass(k, allowed) for k in kinds):
         i = _first_bad(seq, lambda v: isinstance(v, allowed))
         raise _fail(where, i, ctype, seq[i])
