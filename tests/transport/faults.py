@@ -7,6 +7,7 @@ server that shares them.
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Iterator
@@ -50,10 +51,11 @@ BIG_RESPONSE = (
 class FaultServer:
     """Serves one scripted misbehaviour (``mode``) to every connection, each in its thread."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, tls: ssl.SSLContext | None = None) -> None:
         if mode not in MODES:
             raise ValueError(mode)
         self.mode = mode
+        self.tls = tls
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -71,6 +73,12 @@ class FaultServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            if self.tls is not None:
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (OSError, ssl.SSLError):
+                    conn.close()  # the client refused our certificate
+                    continue
             self._conns.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
@@ -171,8 +179,8 @@ class FaultServer:
 
 
 @contextmanager
-def fault_server(mode: str) -> Iterator[FaultServer]:
-    server = FaultServer(mode)
+def fault_server(mode: str, tls: ssl.SSLContext | None = None) -> Iterator[FaultServer]:
+    server = FaultServer(mode, tls)
     try:
         yield server
     finally:

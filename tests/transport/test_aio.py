@@ -119,3 +119,14 @@ async def test_large_reply() -> None:
     with fault_server("big") as server:
         async with AsyncConnection("127.0.0.1", server.port, timeout=TIMEOUT) as conn:
             assert await conn.query("x") == BIG_TEXT
+
+
+async def test_unix_socket(tmp_path: object) -> None:
+    import pathlib
+
+    from qorm.embedded.server import EmbeddedServer
+
+    path = str(pathlib.Path(str(tmp_path)) / "kx.sock")
+    with EmbeddedServer(port=None, unix=path, executor=lambda v: 5):
+        async with AsyncConnection(unix=path, timeout=TIMEOUT) as conn:
+            assert await conn.query("2+3") == 5
