@@ -1,0 +1,192 @@
+"""Every column type through insert and select on the embedded engine, nulls included."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from qorm import exc
+from qorm.model import KeyedModel, Model, field
+from qorm.session import Session
+from qorm.types import (
+    Boolean,
+    Byte,
+    Char,
+    Date,
+    DateTime,
+    Float,
+    Guid,
+    Int,
+    Long,
+    Minute,
+    Month,
+    Real,
+    Second,
+    Short,
+    String,
+    Symbol,
+    Time,
+    Timespan,
+    Timestamp,
+)
+
+
+class AllTypes(Model):
+    __tablename__ = "alltypes"
+    b: Boolean
+    g: Guid
+    x: Byte
+    h: Short
+    ii: Int
+    j: Long
+    e: Real
+    f: Float
+    c: Char
+    s: Symbol
+    p: Timestamp
+    m: Month
+    d: Date
+    z: DateTime
+    n: Timespan
+    u: Minute
+    v: Second
+    t: Time
+    text: String
+
+
+class Position(KeyedModel):
+    __tablename__ = "position"
+    sym: Symbol = field(primary_key=True)
+    acct: Long = field(primary_key=True)
+    qty: Float
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Session]:
+    from qorm.engine import Engine
+
+    try:
+        engine = Engine.embedded()
+    except Exception as e:  # pragma: no cover
+        pytest.skip(f"embedded q engine not available: {e}")
+    try:
+        with Session(engine) as s:
+            yield s
+    finally:
+        engine.dispose()
+
+
+FULL = AllTypes(
+    b=True,
+    g=uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    x=7,
+    h=-3,
+    ii=100_000,
+    j=2**40,
+    e=1.5,
+    f=2.25,
+    c="q",
+    s="sym one",
+    p=dt.datetime(2024, 1, 15, 9, 30, 0, 123456),
+    m=dt.date(2024, 3, 1),
+    d=dt.date(1999, 12, 31),
+    z=dt.datetime(2024, 1, 15, 9, 30, 0, 125000),
+    n=dt.timedelta(days=1, seconds=3, microseconds=5),
+    u=dt.time(9, 30),
+    v=dt.time(9, 30, 15),
+    t=dt.time(9, 30, 15, 250000),
+    text="hello, wörld",
+)
+NULLS = AllTypes(
+    b=False,
+    g=None,  # type: ignore[arg-type]
+    x=0,
+    h=None,  # type: ignore[arg-type]
+    ii=None,  # type: ignore[arg-type]
+    j=None,  # type: ignore[arg-type]
+    e=None,  # type: ignore[arg-type]
+    f=None,  # type: ignore[arg-type]
+    c=None,  # type: ignore[arg-type]
+    s=None,  # type: ignore[arg-type]
+    p=None,
+    m=None,
+    d=None,
+    z=None,
+    n=None,
+    u=None,
+    v=None,
+    t=None,
+    text=None,  # type: ignore[arg-type]
+)
+
+
+def test_every_type_roundtrips(session: Session) -> None:
+    session.create_table(AllTypes)
+    assert session.exec(AllTypes.insert([FULL, NULLS])) == 2
+    meta = session.raw("meta alltypes")
+    assert "".join(meta["t"].astype(str)) == "bgxhijefcspmdznuvtC"
+    rs = session.exec(AllTypes.select())
+    full, nulls = list(rs)
+    assert full == FULL
+    assert full.e == 1.5 and isinstance(full.p, dt.datetime)
+    # nulls: in-band for numbers/symbols, None for temporals (see qorm.model.columns)
+    assert nulls.g == uuid.UUID(int=0)
+    assert nulls.h == -(2**15) and nulls.ii == -(2**31) and nulls.j == -(2**63)
+    assert math.isnan(nulls.e) and math.isnan(nulls.f)
+    assert nulls.c == " " and nulls.s == "" and nulls.text == ""
+    for name in "pmdznuvt":
+        assert getattr(nulls, name) is None, name
+    # typed filters: each literal travels as its column's type
+    for cond in [
+        AllTypes.ii == 100_000,
+        AllTypes.h == -3,
+        AllTypes.x == 7,
+        AllTypes.e == 1.5,
+        AllTypes.d == dt.date(1999, 12, 31),
+        AllTypes.m == dt.date(2024, 3, 1),
+        AllTypes.t == dt.time(9, 30, 15, 250000),
+        AllTypes.n == dt.timedelta(days=1, seconds=3, microseconds=5),
+        AllTypes.g == FULL.g,
+        AllTypes.s == "sym one",
+        AllTypes.b == True,  # noqa: E712 - builds a q expression
+    ]:
+        got = session.exec(AllTypes.select().where(cond))
+        assert [r.s for r in got] == ["sym one"], cond
+
+
+def test_dataframe_of_every_type(session: Session) -> None:
+    session.create_table(AllTypes)
+    session.exec(AllTypes.insert([FULL, NULLS]))
+    df = session.exec(AllTypes.select()).to_dataframe()
+    assert df["p"].dtype == np.dtype("datetime64[ns]")
+    assert df["ii"].tolist() == [100_000, -(2**31)]
+    assert df["text"].tolist() == ["hello, wörld", ""]
+
+
+def test_keyed_model(session: Session) -> None:
+    session.create_table(Position)
+    rows = [Position(sym="A", acct=1, qty=10.0), Position(sym="B", acct=2, qty=5.0)]
+    assert session.exec(Position.insert(rows)) == 2
+    rs = session.exec(Position.select())
+    # kdb+ keeps the keys of a keyed table in a select; the embedded engine currently
+    # returns it unkeyed (reported), so only the row content is asserted here.
+    assert rs.key_columns in (["sym", "acct"], [])
+    assert list(rs) == rows
+    with pytest.raises(exc.QError):
+        session.exec(Position.insert([Position(sym="A", acct=1, qty=1.0)]))
+    reflected = session.reflect("position")
+    assert issubclass(reflected, KeyedModel) and reflected.key_columns() == ["sym", "acct"]
+
+
+def test_non_nullable_field_rejects_none() -> None:
+    class Strict(Model):
+        __tablename__ = "strict_t"
+        a: Long = field(nullable=False)
+
+    with pytest.raises(exc.SerializationError, match=r"Strict\.a, row 1: null"):
+        Strict.insert([Strict(a=1), Strict(a=None)])  # type: ignore[arg-type]
