@@ -334,13 +334,14 @@ def _quote(codes: Sequence[int] | np.ndarray[Any, Any]) -> str:
 
 
 def _special(t: int, raw: Any) -> str | None:
-    """``0N``/``0W``/``-0W`` (``0n``/``0w``/``-0w`` for floats) when ``raw`` is null or infinite."""
+    """``0N``/``0W``/``-0W`` when ``raw`` is null or infinite; floats are ``0n``/``0w``/``-0w``
+    and real infinities ``0w`` too (the console prints ``0we + 5`` as ``0we``: basics/datatypes)."""
     if t in (_REAL, _FLOAT, _DATETIME):
         x = float(raw)
         if math.isnan(x):
             return "0n" if t == _FLOAT else "0N"
         if math.isinf(x):
-            if t == _FLOAT:
+            if t in (_FLOAT, _REAL):
                 return "0w" if x > 0 else "-0w"
             return "0W" if x > 0 else "-0W"
         return None

@@ -69,6 +69,8 @@ INF_LONG = 2**63 - 1
         (math.inf, "0w"),
         (-math.inf, "-0w"),
         (QReal(3.14), "3.14e"),  # ref/tok: "E"$"3.14"
+        (QReal(math.inf), "0we"),  # basics/datatypes: 0we + 5
+        (QReal(math.nan), "0Ne"),
         (QChar("n"), '"n"'),  # ref/max: max "genie"
         ("hello", "`hello"),
         ("hello world", "`hello world"),  # basics/datatypes
