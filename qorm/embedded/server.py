@@ -111,14 +111,14 @@ def default_executor(load: str | os.PathLike[str] | None) -> Executor:
 
 
 class _Client:
-    __slots__ = ("addr", "last_data", "opened", "outbox", "proto", "sock", "user")
+    __slots__ = ("addr", "last_data", "last_write", "opened", "outbox", "proto", "sock", "user")
 
     def __init__(self, sock: socket.socket, addr: Any, proto: Connection) -> None:
         self.sock = sock
         self.addr = addr
         self.proto = proto
         self.outbox: collections.deque[memoryview] = collections.deque()
-        self.opened = self.last_data = time.monotonic()
+        self.opened = self.last_data = self.last_write = time.monotonic()
         self.user = ""
 
     def describe(self) -> str:
@@ -424,20 +424,24 @@ class EmbeddedServer:
         self._send(client, reply)
 
     def _send(self, client: _Client, data: bytes) -> None:
-        if not client.outbox:
-            try:
-                sent = client.sock.send(data)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError as e:
-                self._drop(client, f"write failed: {e}")
-                return
-            if sent == len(data):
-                return
-            data = data[sent:]
-            assert self._selector is not None
-            self._selector.modify(client.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, client)
-        client.outbox.append(memoryview(data))
+        if client.outbox:
+            client.outbox.append(memoryview(data))
+            return
+        try:
+            sent = client.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as e:
+            self._drop(client, f"write failed: {e}")
+            return
+        if sent == len(data):
+            return
+        client.outbox.append(memoryview(data)[sent:])
+        client.last_write = time.monotonic()
+        # Backpressure: read nothing more from a client until it has taken its replies, so a
+        # peer that sends requests and never reads cannot make replies pile up here.
+        assert self._selector is not None
+        self._selector.modify(client.sock, selectors.EVENT_WRITE, client)
 
     def _flush(self, client: _Client) -> None:
         while client.outbox:
@@ -449,6 +453,8 @@ class EmbeddedServer:
             except OSError as e:
                 self._drop(client, f"write failed: {e}")
                 return
+            if sent:
+                client.last_write = time.monotonic()
             if sent < len(view):
                 client.outbox[0] = view[sent:]
                 return
@@ -464,6 +470,8 @@ class EmbeddedServer:
                 self._drop(client, f"no handshake within {self.handshake_timeout}s")
             elif client.proto.has_partial_message() and now - client.last_data > self.stall_timeout:
                 self._drop(client, f"stalled mid-message for {self.stall_timeout}s")
+            elif client.outbox and now - client.last_write > self.stall_timeout:
+                self._drop(client, f"not reading its replies for {self.stall_timeout}s")
 
     def _drop(self, client: _Client, reason: str | None) -> None:
         fd = client.sock.fileno()

@@ -292,3 +292,22 @@ def test_compressed_requests_are_decompressed() -> None:
         SyncConnection("127.0.0.1", server.port, timeout=5, compression=True) as conn,
     ):
         assert conn.query("count", big, big) == 3
+
+
+def test_client_that_never_reads_is_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="qorm.embedded.server")
+    big = b"x" * 1_000_000
+    with (
+        EmbeddedServer(executor=lambda v: big, stall_timeout=0.3) as server,
+        SyncConnection("127.0.0.1", server.port, timeout=5) as good,
+    ):
+        greedy = raw_login(server.port)
+        greedy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        greedy.sendall(SYNC_2_PLUS_3 * 50)  # 50 MB of replies it will never read
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+            "not reading its replies" in r.getMessage() for r in caplog.records
+        ):
+            assert good.query("x") == big  # everyone else is still served meanwhile
+        assert any("not reading its replies" in r.getMessage() for r in caplog.records)
+        greedy.close()
