@@ -284,6 +284,8 @@ def _same(a: Any, b: Any) -> bool:
 def _build_field(cls: type, name: str, annotation: Any) -> Field:
     where = f"{cls.__name__}.{name}"
     check_column_name(name, exc.ModelError, where)
+    if hasattr(Model, name):
+        raise exc.ModelError(f"{where}: the name would hide Model.{name}; rename the field")
     ctype = column_type_from_annotation(annotation)
     if ctype is None:
         raise exc.ModelError(

@@ -77,6 +77,11 @@ _NP_UNIT: Final[dict[int, str]] = {
 _PER_DAY: Final[dict[int, int]] = {c.MINUTE: 1440, c.SECOND: 86_400, c.TIME: 86_400_000}
 
 Where = Callable[[int], str]
+_MISSING_TYPES: Final = frozenset({"NAType", "NaTType"})
+
+
+def _is_missing(v: object) -> bool:
+    return type(v).__name__ in _MISSING_TYPES or (isinstance(v, float) and v != v)
 
 
 def _fail(
@@ -112,6 +117,12 @@ def to_q_column(
         return values  # already what the codec sends for a symbol vector: no copy
     seq: Sequence[Any] = values.tolist() if isinstance(values, np.ndarray) else values
     allowed = _ALLOWED[ctype.code] + _NULLS
+    if any(k.__name__ in _MISSING_TYPES for k in kinds) or (
+        float in kinds and not issubclass(float, allowed)
+    ):
+        # pandas' missing values (NaN in object/string columns, pd.NA, pd.NaT) are nulls
+        seq = [None if _is_missing(v) else v for v in seq]
+        kinds = set(map(type, seq))
     if not all(issubclass(k, allowed) for k in kinds):
         i = _first_bad(seq, lambda v: isinstance(v, allowed))
         raise _fail(where, i, ctype, seq[i])

@@ -126,6 +126,7 @@ def test_local_string_annotations_resolve() -> None:
         ("__tablename__ = 'bad'\nx: list", r"Bad\.x: unsupported annotation"),
         ("__tablename__ = 'bad table'\nx: Long", r"Bad\.__tablename__: 'bad table'"),
         ("__tablename__ = 'from'\nx: Long", r"Bad\.__tablename__: 'from' is a q reserved"),
+        ("__tablename__ = 'bad'\nto_dict: Long", r"Bad\.to_dict: the name would hide"),
         (
             "__tablename__ = 'bad'\nx: Long = field(primary_key=True)",
             r"Bad\.x: primary_key on a Model",
@@ -202,3 +203,36 @@ def test_int_and_date_fields_from_aliases() -> None:
         c: Timestamp
 
     assert [f.ctype.char for f in Q.__fields__.values()] == ["i", "d", "p"]
+
+
+def test_pandas_missing_values_are_nulls() -> None:
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "sym": ["A", None],
+            "price": [1.0, None],
+            "size": pd.array([1, None], dtype="Int64"),
+            "time": pd.to_datetime(["2024-01-01", None]),
+        }
+    )
+    cols = Trade.insert(df).columns
+    assert cols[0].tolist() == ["A", ""]
+    assert np.isnan(cols[1][1])
+    assert cols[2].tolist() == [1, -(2**63)]
+    assert cols[3].data.tolist()[1] == -(2**63)
+    with pytest.raises(exc.SerializationError, match=r"Trade\.sym, row 1: expected str"):
+        Trade.insert({"sym": ["A", 1.5]})
+
+
+def test_insert_checks_are_per_field_and_row() -> None:
+    t = dt.datetime(2024, 1, 1)
+    with pytest.raises(exc.SerializationError, match=r"Trade\.size, row 2: expected int.*1\.5"):
+        Trade.insert(
+            [Trade(sym="A", price=1.0, size=1, time=t)] * 2
+            + [Trade(sym="A", price=1.0, size=1.5, time=t)]
+        )  # type: ignore[arg-type]
+    with pytest.raises(exc.SerializationError, match=r"Order\.day, row 0: expected date"):
+        Order.insert([Order(sym="A", qty=1, day="2024-01-01")])  # type: ignore[arg-type]
+    with pytest.raises(exc.SerializationError, match=r"Trade\.price.*cannot be a q float"):
+        Trade.insert({"price": np.array(["x"]), "sym": ["a"], "size": [1], "time": [t]})
