@@ -333,6 +333,9 @@ class EmbeddedServer:
             sock.setblocking(False)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                # Idle connections are kept (as kdb+ does); keepalive lets the OS notice
+                # peers that vanished without closing, so they do not stay forever.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             compress = self.compression if self.compression is not None else not is_loopback(addr)
             proto = Connection(
                 Role.SERVER,
