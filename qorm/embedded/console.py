@@ -571,7 +571,10 @@ def _dict_s1(kv: tuple[Any, Any], limit: int | None = None) -> str:
 def _column_dict(table: Any) -> tuple[Any, Any]:
     cols = table.d
     names = QView(_SYM, np.array(list(cols), dtype=object))
-    return names, QView(0, list(cols.values()))
+    values = list(cols.values())
+    if len(values) == 1 and values[0].t < 0:  # a splayed table's flip: +(,`a)!`s
+        return names, values[0]
+    return names, QView(0, values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -631,31 +634,39 @@ def _t0(n: int, lines: list[str]) -> list[str]:
     return lines
 
 
+class _Undisplayable(Exception):
+    """``.Q.s`` signals an error laying the value out (``'length``, ``'type``): the console
+    then shows ``-3!x`` instead (``.Q.s`` catches the error and falls back to ``.Q.s1``)."""
+
+
 def _s2(v: Any, limit: int | None = None, row: bool = False) -> list[str]:
     """``.Q.s2``: the lines of a value inside a display (the cells, when ``row``: one row of a
     matrix). ``limit`` is the line width: text beyond it is never shown, so not made."""
     t = v.t
     if t == _DICT:
         keys, vals = v.d
+        if keys.t < 0 or vals.t < 0:  # e.g. (,`a)!`:./t/ (a splayed table's column map)
+            raise _Undisplayable
         d = _s2(vals, limit)
         x = _s2(keys, limit)
         d_padded = _t0(len(x), d)
         x = _t0(len(d), x)
+        if len(x) != len(d_padded):
+            raise _Undisplayable
         width = max((len(s) for s in x), default=0)
         x = _pad(x, width)
-        n = max(len(x), len(d_padded))
-        x += [" " * width] * (n - len(x))
-        d_padded += [""] * (n - len(d_padded))
         return [k + "| " + val for k, val in zip(x, d_padded)]
     if t == _TABLE:
         cols = v.d
         header = list(cols)
+        if any(c.t < 0 for c in cols.values()):  # e.g. +(,`a)!`s, a splayed table's flip
+            raise _Undisplayable
         col_lines = [_s2(c, limit) for c in cols.values()]
-        nrows = max((len(c) for c in col_lines), default=0)
+        if len({len(c) for c in col_lines}) > 1:
+            raise _Undisplayable
         rows = [header]
         if col_lines and col_lines[0]:
-            for i in range(nrows):
-                rows.append([c[i] if i < len(c) else "" for c in col_lines])
+            rows.extend(list(r) for r in zip(*col_lines))
         lines = _tab(rows)
         if not lines:
             return []
@@ -691,10 +702,13 @@ def _lines(v: Any, height: int, width: int) -> list[str]:
         lines = _fn_text(v).split("\n")
     else:
         n = rows - 2 * _is_table(v)
-        cut = n < _count(v)
-        lines = _s2(_take(v, n - cut) if cut else v, cols)
-        if cut:
-            lines.append("..")
+        try:
+            cut = n < _count(v)
+            lines = _s2(_take(v, n - cut) if cut else v, cols)
+            if cut:
+                lines.append("..")
+        except _Undisplayable:
+            lines = [_s1(v, cols)]
     return [s[: cols - 2] + ".." if len(s) > cols else s for s in lines]
 
 

@@ -246,7 +246,13 @@ def _run_record(record: Record, factory: Callable[[], Any] | None) -> Outcome:
     setup_errors: list[str] = []
     try:
         with _time_limit(TIMEOUT):
-            interp = factory()
+            try:
+                interp = factory()
+            except _Timeout:
+                raise
+            except Exception as exc:  # a broken engine fails every record, not the runner
+                reason = f"crash: interpreter did not start: {type(exc).__name__}: {exc}"
+                return Outcome(record, False, "", _short(reason, 160))
             for n, line in enumerate(record.setup, 1):
                 try:
                     _eval(interp, line)

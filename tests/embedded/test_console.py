@@ -518,3 +518,11 @@ def test_one_line_keyed_table_with_attributes() -> None:
     assert format_one_line(QView(99, (keys, vals))) == (
         "(`s#+(,`color)!,`s#`blue`green`red)!+(,`qty)!,900 1000 1200"
     )
+
+
+def test_values_that_cannot_be_laid_out_show_in_one_line_form() -> None:
+    # ref/flip-splayed: the column map of a splayed table and its flip
+    d = QDict(syms("a"), ":./t/")
+    assert format_value(d) == "(,`a)!`:./t/"
+    flipped = QView(98, {"a": QView(-11, "s")})
+    assert format_value(flipped) == "+(,`a)!`s"
