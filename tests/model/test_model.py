@@ -80,8 +80,15 @@ def test_schema_strings() -> None:
 
 
 def test_registry() -> None:
-    assert get_model("trade") is Trade
-    assert get_model("orders") is Order
+    class Registered(Model):
+        __tablename__ = "registered_t"
+        x: Long
+
+    assert get_model("registered_t") is Registered
+    # a reflected model does not displace the application's model for the same table
+    build_model_from_meta("registered_t", {"x": "j"})
+    assert get_model("registered_t") is Registered
+    assert get_model("no_such_table") is None
 
 
 def test_plain_python_annotations() -> None:
