@@ -610,6 +610,9 @@ def temporal_from_numpy(code: int, values: npt.NDArray[Any]) -> npt.NDArray[Any]
     arr = conv.view(np.int64)
     if bits == 64 and offset == 0:
         return arr
+    hot = bits == 64 and arr.size and int(arr.min()) >= _I64_MIN + 2 + offset
+    if hot and int(arr.max()) < _I64_MAX:  # no NaT, no extremes: one subtraction
+        return arr - offset
     special = (arr == _I64_MIN) | (arr == _I64_MAX) | (arr == _I64_MIN + 1)
     has_special = bool(special.any())
     if bits == 64:

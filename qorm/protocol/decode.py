@@ -100,6 +100,11 @@ _INT_NULLS: Final[dict[int, int]] = {
     c.SECOND: c.NULL_INT,
     c.TIME: c.NULL_INT,
 }
+_ATOM_STRUCTS: Final = {
+    little: {k: struct.Struct(("<" if little else ">") + f) for k, f in _ATOM_FORMATS.items()}
+    for little in (True, False)
+}
+_COUNT: Final = {True: struct.Struct("<i"), False: struct.Struct(">i")}
 _NULLS: Final[dict[int, QNull]] = {code: QNull(code) for code in range(1, 20) if code != 3}
 
 
@@ -117,8 +122,8 @@ class _Decoder:
         self.end = end
         self.little = little
         self.order = "<" if little else ">"
-        self.count_struct = struct.Struct(self.order + "i")
-        self.atom_structs = {k: struct.Struct(self.order + f) for k, f in _ATOM_FORMATS.items()}
+        self.count_struct = _COUNT[little]
+        self.atom_structs = _ATOM_STRUCTS[little]
         self.depth = 0
 
     # -- helpers -------------------------------------------------------------------------------
@@ -282,6 +287,10 @@ class _Decoder:
             if window >= len(rest):
                 _fail(pos, f"truncated message: symbol vector of {n} has {len(nul)} symbols")
             window = min(len(rest), window * 4)
+        if n >= _BULK_SYMBOLS:
+            bulk = _factorized_symbols(rest[: stop - pos], nul[:n])
+            if bulk is not None:
+                return bulk, stop + 1
         text = bytes(self.buf[pos:stop]).decode("utf-8", "surrogateescape")
         out = np.empty(n, dtype=object)
         out[:] = text.split("\x00")
@@ -354,6 +363,58 @@ class _Decoder:
         return dict(zip(names.tolist(), cols)), pos
 
 
+#: Symbol vectors at least this long try the factorized decoding below.
+_BULK_SYMBOLS: Final = 256
+# _SYMBOL_MASKS[k] keeps the low k bytes of a little-endian uint64.
+_SYMBOL_MASKS: Final = np.array(
+    [(1 << (8 * k)) - 1 for k in range(8)] + [2**64 - 1], dtype=np.uint64
+)
+
+
+def _factorized_symbols(
+    raw: npt.NDArray[np.uint8], nul: npt.NDArray[np.intp]
+) -> npt.NDArray[Any] | None:
+    """Decode a symbol vector by its distinct values, or None when that does not pay.
+
+    Real symbol columns repeat a few values many times. When every symbol is at most 8 bytes,
+    each one is read as a little-endian uint64 key (through an overlapping strided view, no
+    Python loop); the keys are factorized (pandas' hash table, or ``np.unique``),
+    only the distinct symbols become Python ``str`` objects, and the column is one ``take``.
+    Equal symbols then share one ``str`` object, which also saves memory. ``raw`` holds the
+    symbols' bytes without the final NUL; ``nul`` the offsets of the n NULs in it.
+    """
+    n = len(nul)
+    starts = np.empty(n, np.intp)
+    starts[0] = 0
+    starts[1:] = nul[:-1] + 1
+    lengths = nul - starts
+    if int(lengths.max()) > 8:
+        return None
+    padded = np.zeros(len(raw) + 8, np.uint8)
+    padded[: len(raw)] = raw
+    windows = np.ndarray((len(raw) + 1,), "<u8", padded, 0, (1,))
+    keys = windows[starts] & _SYMBOL_MASKS[lengths]
+    codes, distinct = _factorize(keys)
+    if len(distinct) * 4 > n:
+        return None  # mostly distinct: splitting the text is cheaper
+    names = distinct.astype("<u8").view("S8").tolist()  # numpy strips the padding NULs
+    values = np.empty(len(names), dtype=object)
+    values[:] = [b.decode("utf-8", "surrogateescape") for b in names]
+    return values.take(codes)
+
+
+def _factorize(keys: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
+    """(codes, distinct keys): pandas' hash table when pandas is installed (several times
+    faster than sorting), else numpy's sort-based ``unique``."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is an optional extra
+        distinct, codes = np.unique(keys, return_inverse=True)
+        return codes, distinct
+    codes, distinct = pd.factorize(keys)
+    return codes, np.asarray(distinct)
+
+
 def _is_column(col: object) -> bool:
     return isinstance(col, (np.ndarray, QVector, QList, bytes))
 
@@ -376,15 +437,23 @@ def deserialize(data: bytes | bytearray | memoryview) -> object:
     byte offset, for anything that is not a well-formed message.
     """
     buf = memoryview(data).cast("B")
-    header = parse_header(buf)
-    if header.size != len(buf):
-        raise DeserializationError(
-            f"header says the message is {header.size} bytes but {len(buf)} were given "
-            "(at byte offset 4)"
-        )
-    if header.compressed:
-        buf = memoryview(decompress(buf)).cast("B")
-    dec = _Decoder(buf, len(buf), header.little)
+    n = len(buf)
+    # the common case (little-endian, uncompressed, small) without building a Header
+    if n >= c.HEADER_SIZE and buf[0] == 1 and buf[1] <= 2 and not buf[2] and not buf[3]:
+        little = True
+        if _COUNT[True].unpack_from(buf, 4)[0] & 0xFFFFFFFF != n:
+            _fail(
+                4,
+                f"header says the message is {_COUNT[True].unpack_from(buf, 4)[0] & 0xFFFFFFFF} bytes but {n} were given",
+            )
+    else:
+        header = parse_header(buf)
+        if header.size != n:
+            _fail(4, f"header says the message is {header.size} bytes but {n} were given")
+        if header.compressed:
+            buf = memoryview(decompress(buf)).cast("B")
+        little = header.little
+    dec = _Decoder(buf, len(buf), little)
     value, pos = dec.read(c.HEADER_SIZE)
     if pos != len(buf):
         _fail(pos, f"{len(buf) - pos} bytes left over after the value")

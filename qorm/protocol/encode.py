@@ -165,6 +165,20 @@ _TIMEDELTA_UNITS: Final[dict[str, int]] = {
 }
 
 
+class _SymbolBytes:
+    """A symbol vector already laid out as q sends it (NUL-terminated names), e.g. built
+    straight from an Arrow string column's buffers without making Python strings."""
+
+    __slots__ = ("count", "data")
+
+    def __init__(self, count: int, data: npt.NDArray[np.uint8]) -> None:
+        self.count = count
+        self.data = data
+
+    def __len__(self) -> int:
+        return self.count
+
+
 class _PathError(Exception):
     """Raised inside the encoder; collects the path to the culprit on its way out."""
 
@@ -257,7 +271,7 @@ class _Encoder:
         elif _is_pandas(obj, "DataFrame"):
             self.write_dataframe(obj)
         elif _is_pandas(obj, "Series") or _is_pandas(obj, "Index"):
-            self.write_array(_series_to_numpy(obj))
+            self.write(_series_to_numpy(obj))
         else:
             raise _PathError(f"cannot encode a value of type {_type_name(obj)}")
 
@@ -539,7 +553,7 @@ class _Encoder:
             raise _PathError("a table needs at least one column")
         rows = len(obj)
         for name, col in obj.columns.items():
-            if not isinstance(col, (np.ndarray, QVector, QList, list, tuple, bytes)):
+            if not isinstance(col, (np.ndarray, QVector, QList, list, tuple, bytes, _SymbolBytes)):
                 err = _PathError(f"a {_type_name(col)} is not a column (a vector or list)")
                 err.path.append(f"column {name!r}")
                 raise err
@@ -570,6 +584,8 @@ class _Encoder:
             try:
                 cols[str(name)] = _series_to_numpy(df[name])
             except _PathError as err:
+                if err.path and err.path[-1].startswith("item "):
+                    err.path[-1] = "row " + err.path[-1][5:]
                 err.path.append(f"column {str(name)!r}")
                 raise
         index = df.index
@@ -581,6 +597,11 @@ class _Encoder:
             self.write_keyed_table(QKeyedTable(QTable(keys), QTable(cols)))
         else:
             self.write_table(QTable(cols))
+
+    def write_symbol_block(self, obj: _SymbolBytes) -> None:
+        self.parts.append(_VEC_HEADER.pack(c.SYMBOL, 0, obj.count))
+        if obj.count:
+            self.parts.append(obj.data.data)
 
     def write_function(self, obj: QFunction) -> None:
         self.parts.append(bytes((obj.qtype,)) + obj.payload)
@@ -619,7 +640,49 @@ def _is_pandas(obj: object, name: str) -> bool:
     return t.__name__ == name and t.__module__.startswith("pandas")
 
 
-def _series_to_numpy(s: Any) -> npt.NDArray[Any]:
+def _arrow_symbols(values: Any) -> _SymbolBytes | None:
+    """Symbol bytes straight from an Arrow-backed string column (pandas' default ``str``
+    dtype): the data buffer with a NUL after each string, placed with one boolean-mask
+    assignment. None when the column is not Arrow-backed."""
+    if not hasattr(values, "__arrow_array__"):
+        return None
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:  # pragma: no cover - pandas' Arrow strings imply pyarrow
+        return None
+    arr = pa.array(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.type not in (pa.string(), pa.large_string()):
+        return None
+    if arr.null_count:
+        arr = pc.fill_null(arr, "")
+    n = len(arr)
+    if n == 0:
+        return _SymbolBytes(0, np.empty(0, np.uint8))
+    _, offsets_buf, data_buf = arr.buffers()
+    width = 8 if arr.type == pa.large_string() else 4
+    offsets = np.frombuffer(offsets_buf, f"<i{width}", n + 1, arr.offset * width).astype(np.int64)
+    first, last = int(offsets[0]), int(offsets[-1])
+    data = (
+        np.frombuffer(data_buf, np.uint8, last - first, first)
+        if data_buf is not None
+        else np.empty(0, np.uint8)
+    )
+    if len(data) and not data.all():
+        row = int(np.searchsorted(offsets, first + int(np.argmin(data)), side="right")) - 1
+        err = _PathError(f"symbol {arr[row].as_py()!r} contains a NUL character")
+        err.path.append(f"item {row}")
+        raise err
+    out = np.zeros(len(data) + n, np.uint8)
+    keep = np.ones(len(out), bool)
+    keep[(offsets[1:] - first) + np.arange(n)] = False
+    out[keep] = data
+    return _SymbolBytes(n, out)
+
+
+def _series_to_numpy(s: Any) -> Any:
     """A pandas Series/Index column as the numpy array that encodes as the right q vector."""
     import pandas as pd
 
@@ -636,6 +699,9 @@ def _series_to_numpy(s: Any) -> npt.NDArray[Any]:
         idx = pd.DatetimeIndex(s)  # works for a Series and an Index alike
         return np.asarray(idx.tz_convert("UTC").tz_localize(None).to_numpy())
     if isinstance(dtype, pd.StringDtype):
+        fast = _arrow_symbols(s.array)
+        if fast is not None:
+            return fast
         return np.asarray(s.to_numpy(dtype=object, na_value=""), dtype=object)
     if isinstance(dtype, pd.api.extensions.ExtensionDtype) and not isinstance(dtype, np.dtype):
         kind = getattr(dtype, "kind", "O")
@@ -682,6 +748,7 @@ _DISPATCH: Final[dict[type, Callable[[_Encoder, Any], None]]] = {
     QKeyedTable: _Encoder.write_keyed_table,
     QFunction: _Encoder.write_function,
     QErrorValue: _Encoder.write_error,
+    _SymbolBytes: _Encoder.write_symbol_block,
 }
 for _cls in (QTimestamp, QMonth, QDate, QDateTime, QTimespan, QMinute, QSecond, QTime):
     _DISPATCH[_cls] = _Encoder.write_temporal

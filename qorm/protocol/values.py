@@ -396,6 +396,10 @@ def _column_to_pandas(col: Any) -> Any:
             mask = _int_null_mask(col)
             if mask is not None:
                 return pd.arrays.IntegerArray(col, mask)
+        if col.dtype == object:
+            # a Series keeps the str objects as they are; a bare array would be converted to
+            # pandas' string dtype (a full copy of every symbol)
+            return pd.Series(col, dtype=object, copy=False)
         return col
     if isinstance(col, bytes):
         out = np.empty(len(col), dtype=object)

@@ -110,3 +110,20 @@ def test_views_are_zero_copy() -> None:
     assert isinstance(table, QTable)
     for col in (table["a"], table["t"].data):
         assert not col.flags.owndata and col.base is not None
+
+
+@pytest.mark.parametrize("distinct", [3, 300, 5000])
+def test_long_symbol_vectors(distinct: int) -> None:
+    """Long symbol vectors take the factorized path (<= 8 bytes, repetitive) or the split one."""
+    rng = np.random.default_rng(distinct)
+    names = np.array([f"s{i}" for i in range(distinct - 2)] + ["", "\u00e9t\u00e9"], dtype=object)
+    syms = names[rng.integers(0, distinct, 4000)]
+    message = serialize(syms)
+    decoded = deserialize(message)
+    assert isinstance(decoded, np.ndarray) and decoded.tolist() == syms.tolist()
+    assert serialize(decoded) == message
+    long = np.array([f"long_symbol_{i % 7}" for i in range(1000)], dtype=object)
+    assert deserialize(serialize(long)).tolist() == long.tolist()  # type: ignore[attr-defined]
+    raw = np.array([b"\xff\xfe", b"ok"] * 200, dtype=object)  # not UTF-8: kept losslessly
+    message = serialize(np.array(raw.tolist(), dtype="S2"))
+    assert serialize(deserialize(message)) == message
