@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from qorm.protocol import deserialize, serialize
+from qorm.protocol import decode_payload, deserialize, serialize
 from qorm.protocol.values import QList, QTable
 
 
@@ -126,7 +126,7 @@ def main() -> None:
             def qorm_read() -> Any:
                 with open(path, "rb") as f:
                     data = f.read()
-                table = deserialize(message[:8] + data[2:])
+                table = decode_payload(memoryview(data)[2:])  # no header in a file
                 assert isinstance(table, QTable)
                 return table.to_pandas()
 
