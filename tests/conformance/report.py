@@ -22,6 +22,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import conformance_harness as harness
 
 
+def _kind(reason: str) -> str:
+    """What sort of failure a reason describes."""
+    reason = reason.split("] ", 1)[-1] if reason.startswith("[") else reason
+    if reason.startswith("q error"):
+        return "unexpected q error"
+    if reason.startswith(("crash", "timeout")):
+        return "engine crash"
+    if reason.startswith("interpreter missing"):
+        return "no interpreter"
+    return "wrong output"
+
+
 def rate_table(outcomes: list[harness.Outcome]) -> str:
     """The overall pass rate, then one line per tag (most records first)."""
     total = len(outcomes)
@@ -32,6 +44,9 @@ def rate_table(outcomes: list[harness.Outcome]) -> str:
         for tag in o.record.tags:
             per_tag[tag][0] += o.passed
             per_tag[tag][1] += 1
+    kinds = collections.Counter(_kind(o.reason) for o in outcomes if not o.passed)
+    if kinds:
+        lines.append("failures: " + ", ".join(f"{n} {k}" for k, n in kinds.most_common()))
     lines.append(f"{'tag':<24}{'passed':>8}{'total':>8}{'rate':>9}")
     for tag, (p, n) in sorted(per_tag.items(), key=lambda kv: (-kv[1][1], kv[0])):
         lines.append(f"{tag:<24}{p:>8}{n:>8}{100.0 * p / n:>8.1f}%")
