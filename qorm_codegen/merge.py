@@ -320,10 +320,8 @@ class _Merger:
             out.append(stmt)
             if isinstance(node, cst.Import):
                 seen |= {"import " + (get_full_name_for_node(a.name) or "") for a in node.names}
-        missing = [m for m in sorted(generated_modules) if m not in seen]
-        for module in missing:
-            _insert_import(out, new_import_stmts[module], module)
-        return out
+        missing = [new_import_stmts[m] for m in sorted(generated_modules) if m not in seen]
+        return _with_imports(out, missing)
 
     def _header(self) -> Sequence[cst.EmptyLine]:
         kept = [
@@ -594,38 +592,57 @@ def _import_sort_key(module: str) -> tuple[int, int, str]:
     return (_section(module), 0 if plain else 1, module.removeprefix("import "))
 
 
-def _insert_import(
-    out: list[cst.BaseStatement], stmt: cst.SimpleStatementLine, module: str
-) -> None:
-    """Insert a missing import among the top-of-module imports, in isort order."""
-    key = _import_sort_key(module)
-    last_import = None
-    for i, existing in enumerate(out):
-        nodes = _imports_of(existing)
-        if not nodes:
-            if _is_docstring(existing) and i == 0:
-                continue
-            break
-        node = nodes[0]
-        existing_key = _import_sort_key(
-            _import_module(node)
-            if isinstance(node, cst.ImportFrom)
-            else "import " + (get_full_name_for_node(node.names[0].name) or "")
-        )
-        if existing_key > key:
-            assert isinstance(existing, cst.SimpleStatementLine)
-            blank = existing_key[0] != key[0]
-            out[i] = existing.with_changes(leading_lines=_blank_lines(1 if blank else 0))
-            out.insert(i, stmt.with_changes(leading_lines=existing.leading_lines))
-            return
-        last_import = (i, existing_key)
-    if last_import is None:
-        position = 1 if out and _is_docstring(out[0]) else 0
-        out.insert(position, stmt.with_changes(leading_lines=_blank_lines(1 if position else 0)))
-        return
-    i, existing_key = last_import
-    blank = existing_key[0] != key[0]
-    out.insert(i + 1, stmt.with_changes(leading_lines=_blank_lines(1 if blank else 0)))
+def _statement_key(stmt: cst.BaseStatement) -> tuple[int, int, str]:
+    node = _imports_of(stmt)[0]
+    if isinstance(node, cst.ImportFrom):
+        return _import_sort_key(_import_module(node))
+    return _import_sort_key("import " + (get_full_name_for_node(node.names[0].name) or ""))
+
+
+def _with_imports(
+    body: list[cst.BaseStatement], missing: list[cst.SimpleStatementLine]
+) -> list[cst.BaseStatement]:
+    """``body`` with the ``missing`` imports added to its top import block.
+
+    When the block is in isort order (stdlib, third party, local; plain imports first), the
+    whole block is laid out again in that order, one blank line between sections; otherwise the
+    user's order is kept and the missing imports go at the end of the block. Comments stay with
+    their statements.
+    """
+    if not missing:
+        return body
+    start = 1 if body and _is_docstring(body[0]) else 0
+    end = start
+    while end < len(body) and len(_imports_of(body[end])) == 1:
+        end += 1
+    block = [*body[start:end], *missing]
+    keys = [_statement_key(b) for b in body[start:end]]
+    if keys == sorted(keys):
+        block.sort(key=_statement_key)
+    laid_out: list[cst.BaseStatement] = []
+    previous: tuple[int, int, str] | None = None
+    for stmt in block:
+        assert isinstance(stmt, cst.SimpleStatementLine)
+        key = _statement_key(stmt)
+        comments = [line for line in stmt.leading_lines if line.comment is not None]
+        if previous is None:
+            blanks = 1 if start else 0
+        else:
+            blanks = 1 if key[0] != previous[0] else 0
+        laid_out.append(stmt.with_changes(leading_lines=[*_blank_lines(blanks), *comments]))
+        previous = key
+    rest = list(body[end:])
+    following = rest[0] if rest else None
+    if isinstance(following, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and end == start:
+        # the block is new: the statement after it needs its blank lines
+        wanted = 2 if isinstance(following, (cst.ClassDef, cst.FunctionDef)) else 1
+        lines = list(following.leading_lines)
+        blanks = 0
+        while blanks < len(lines) and lines[blanks].comment is None:
+            blanks += 1
+        if blanks < wanted:
+            rest[0] = following.with_changes(leading_lines=[*_blank_lines(wanted - blanks), *lines])
+    return [*body[:start], *laid_out, *rest]
 
 
 def _has_comments(node: cst.CSTNode) -> bool:

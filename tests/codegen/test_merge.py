@@ -184,3 +184,20 @@ def test_merged_code_stays_ruff_clean(
         text=True,
     )
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+def test_merging_into_a_package_generated_from_an_empty_schema_equals_fresh_output(
+    tick_spec: SchemaSpec,
+) -> None:
+    empty = render_package(SchemaSpec(tick_spec.source))
+    fresh = render_package(tick_spec)
+    for name in fresh:
+        assert merge_module(empty[name], fresh[name], name).code == fresh[name], name
+
+
+def test_new_import_joins_a_sorted_block_in_isort_order(tick_spec: SchemaSpec) -> None:
+    old = render_package(tick_spec)["api.py"].replace("import datetime\n", "import math\n")
+    old = old.replace("def upd(", "def upd_helper() -> float:\n    return math.pi\n\n\ndef upd(")
+    code = merge_module(old, render_package(tick_spec)["api.py"], "api.py").code
+    head = code.split("\n\n\n")[0]
+    assert "import datetime\nimport math\nfrom typing import Any\n\nfrom qorm.result" in head
