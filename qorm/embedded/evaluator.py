@@ -420,12 +420,15 @@ def index1(ip: Interp, x: K, i: K) -> K:
     raise Q("type")
 
 
-def take_idx(x: K, idx: Any) -> K:
-    """Items of a list at integer positions; out-of-range positions give nulls."""
+def take_idx(x: K, idx: Any, checked: bool = False) -> K:
+    """Items of a list at integer positions; out-of-range positions give nulls. ``checked``
+    says the positions are known to be in range (from a where), skipping the bounds test."""
     idx = np.asarray(idx, dtype=np.int64)
-    n = count(x)
     if x.t == TABLE:
-        return K(TABLE, {c: take_idx(v, idx) for c, v in x.d.items()})
+        return K(TABLE, {c: take_idx(v, idx, checked) for c, v in x.d.items()})
+    if checked and 0 < x.t < 20:
+        return K(x.t, x.d[idx])
+    n = count(x)
     bad = (idx < 0) | (idx >= n)
     if x.t == 0:
         if bad.any():

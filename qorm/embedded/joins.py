@@ -233,44 +233,40 @@ def _asof_index(
 
     Returns (pos, order, sorted combined right key, combined left key)."""
     nl, nr = len(tl), len(tr)
-    if keys_l:
+    if len(keys_l) == 1:
+        cl, cr, ncodes = kernels.joint_codes(keys_l[0], keys_r[0])
+    elif keys_l:
         both = [_concat(a, b) for a, b in zip(keys_l, keys_r)]
-        g = kernels.group_rows(both)
-        cl, cr = g.codes[:nl], g.codes[nl:]
-        ncodes = g.n
+        codes, ncodes = kernels.raw_codes(both)
+        cl, cr = codes[:nl], codes[nl:]
     else:
         cl = np.zeros(nl, np.int64)
         cr = np.zeros(nr, np.int64)
         ncodes = 1
-    if tl.dtype.kind == "f" or tr.dtype.kind == "f":
-        allt = np.concatenate([tl, tr])
-        _, rank = np.unique(allt, return_inverse=True)
-        rl, rr = rank[:nl].astype(np.int64), rank[nl:].astype(np.int64)
-        span = len(allt) + 1
-    else:
-        lo = min(int(tl.min()) if nl else 0, int(tr.min()) if nr else 0)
-        hi = max(int(tl.max()) if nl else 0, int(tr.max()) if nr else 0)
-        span = hi - lo + 1
-        if span * ncodes < 2**62 and span > 0:
-            rl, rr = tl - lo, tr - lo
-        else:
-            allt = np.concatenate([tl, tr])
-            _, rank = np.unique(allt, return_inverse=True)
-            rl, rr = rank[:nl].astype(np.int64), rank[nl:].astype(np.int64)
-            span = len(allt) + 1
-    kl = cl.astype(np.int64) * span + rl
-    kr = cr.astype(np.int64) * span + rr
-    if nr > 1 and np.all(kr[1:] >= kr[:-1]):
-        order = np.arange(nr)
-        skr = kr
-    else:
-        order = np.argsort(kr, kind="stable")
-        skr = kr[order]
-    p = np.searchsorted(skr, kl, side=side) - 1  # type: ignore[call-overload]
-    ok = p >= 0
-    pc = np.where(ok, p, 0)
-    same = ok & (nr > 0) & ((skr[pc] // span) == cl) if nr else np.zeros(nl, bool)
-    pos = np.where(same, p, -1)
+    # sort the right rows by key code (a stable radix sort keeps each key's rows in their
+    # order, usually time order), then search each key's times with that key's left rows
+    order = kernels.stable_order(cr, ncodes)
+    trs = tr[order]
+    qb = np.concatenate([[0], np.cumsum(np.bincount(cr, minlength=ncodes))])
+    if nr > 1:
+        bad = trs[1:] < trs[:-1]
+        bad[qb[1:-1][qb[1:-1] < nr] - 1] = False  # group boundaries may go down
+        if bad.any():
+            order = np.lexsort((tr, cr))
+            trs = tr[order]
+    lorder = kernels.stable_order(cl, ncodes)
+    lb = np.concatenate([[0], np.cumsum(np.bincount(cl, minlength=ncodes))])
+    pos = np.full(nl, -1, dtype=np.int64)
+    for g in np.flatnonzero(np.diff(lb)):
+        rows = lorder[lb[g] : lb[g + 1]]
+        seg = trs[qb[g] : qb[g + 1]]
+        if len(seg) == 0:
+            continue
+        p = np.searchsorted(seg, tl[rows], side=side) - 1  # type: ignore[call-overload]
+        pos[rows] = np.where(p >= 0, qb[g] + p, -1)
+    skr = trs
+    kl = tl
+    span = 0
     return pos, order, skr, (kl, span, cl)
 
 
@@ -348,7 +344,7 @@ def _wj(ip: Interp, w: K, c: K, t: K, spec: K, prevailing: bool) -> K:
     pb, _, _, _ = _asof_index(keys_l, keys_r, tl_b, tr, "left")
     # pb = last quote with time < begin (the prevailing one when wj)
     n = count(t)
-    lo = np.where(pb >= 0, pb + 1, _first_of_group(skr, span, cl))
+    lo = np.where(pb >= 0, pb + 1, _first_of_group_rows(keys_l, keys_r, count(qt), count(t)))
     if prevailing:
         lo = np.where(pb >= 0, pb, lo)
     hi = np.where(pe >= 0, pe + 1, lo)
@@ -364,9 +360,18 @@ def _wj(ip: Interp, w: K, c: K, t: K, spec: K, prevailing: bool) -> K:
     return K(TABLE, out)
 
 
-def _first_of_group(skr: Any, span: int, cl: Any) -> Any:
-    groups = skr // span if len(skr) else skr
-    return np.searchsorted(groups, cl, "left")
+def _first_of_group_rows(keys_l: list[K], keys_r: list[K], nr: int, nl: int) -> Any:
+    """Position, in the right table sorted by key, of each left row's key's first row."""
+    if not keys_l:
+        return np.zeros(nl, dtype=np.int64)
+    if len(keys_l) == 1:
+        cl, cr, k = kernels.joint_codes(keys_l[0], keys_r[0])
+    else:
+        both = [_concat(a, b) for a, b in zip(keys_l, keys_r)]
+        codes, k = kernels.raw_codes(both)
+        cl, cr = codes[: len(codes) - nr], codes[len(codes) - nr :]
+    qb = np.concatenate([[0], np.cumsum(np.bincount(cr, minlength=k))])
+    return qb[cl]
 
 
 def _window_agg(ip: Interp, f: K, data: list[K], lo: Any, hi: Any, n: int) -> K:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -82,8 +83,29 @@ def multi_sort_index(cols: list[K], descending: bool = False) -> Any:
     return idx
 
 
+_CACHE: dict[int, tuple[Any, Any, Any]] = {}
+
+
 def factorize(x: K) -> tuple[Any, Any]:
-    """(codes, index of the first row of each code), codes numbered in q's sort order."""
+    """(codes, index of the first row of each code), codes numbered in q's sort order.
+
+    Symbol columns keep their factorization (as kdb+ keeps symbols interned): it is cached
+    against the array object, which the engine never mutates in place."""
+    d = x.d
+    if x.t == SYM and len(d) > 1000:
+        hit = _CACHE.get(id(d))
+        if hit is not None and hit[0]() is d:
+            return hit[1], hit[2]
+        codes, first = _factorize(x)
+        if len(_CACHE) > 64:
+            for k in [k for k, v in _CACHE.items() if v[0]() is None]:
+                del _CACHE[k]
+        _CACHE[id(d)] = (weakref.ref(d), codes, first)
+        return codes, first
+    return _factorize(x)
+
+
+def _factorize(x: K) -> tuple[Any, Any]:
     d = x.d
     n = len(d)
     if x.t == 0:
@@ -92,14 +114,14 @@ def factorize(x: K) -> tuple[Any, Any]:
         firsts = find(x, x).d
         uniq_first, codes = np.unique(firsts, return_inverse=True)
         return codes.astype(np.int64), uniq_first
-    if _pd is not None and n > 1000:
-        codes, uniques = _pd.factorize(d, use_na_sentinel=False)
+    if _pd is not None and n > 1000 and x.t not in FLOAT_TYPES and x.t != 2:
+        # hash factorize, then renumber the codes so they follow q's (ascending) key order
+        codes, uniques = _pd.factorize(d)
         codes = np.asarray(codes, dtype=np.int64)
-        # first occurrence of each code, then renumber the codes in sorted key order
-        first = np.full(len(uniques), n, dtype=np.int64)
-        np.minimum.at(first, codes, np.arange(n, dtype=np.int64))
-        ukey = K(x.t, d[first])
-        order = sort_index(ukey)
+        first = first_rows(codes, len(uniques))
+        order = sort_index(K(x.t, d[first]))
+        if np.array_equal(order, np.arange(len(order))):
+            return codes, first
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order))
         return rank[codes], first[order]
@@ -118,6 +140,60 @@ def factorize(x: K) -> tuple[Any, Any]:
     return codes.reshape(-1).astype(np.int64), first.astype(np.int64)
 
 
+def first_rows(codes: Any, k: int) -> Any:
+    """Row of the first occurrence of each code 0..k-1 (a reversed scatter: the last write,
+    i.e. the earliest row, wins)."""
+    n = len(codes)
+    first = np.full(k, n, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1, dtype=np.int64)
+    return first
+
+
+def joint_codes(a: K, b: K) -> tuple[Any, Any, int]:
+    """Codes for two columns over one shared numbering (each column factorized on its own,
+    then the small sets of distinct values matched)."""
+    from qorm.embedded.evaluator import take_idx
+    from qorm.embedded.verbs import find, join
+
+    ca, fa = factorize(a)
+    cb, fb = factorize(b)
+    ua, ub = take_idx(a, fa), take_idx(b, fb)
+    # number b's distinct values after a's; values of b already in a take a's code
+    pos = find(ua, ub).d
+    na = len(fa)
+    extra = pos >= na
+    mapb = np.where(extra, na + np.cumsum(extra) - 1, pos)
+    _ = join
+    return ca, mapb[cb] if len(cb) else cb, na + int(extra.sum())
+
+
+def raw_codes(cols: list[K]) -> tuple[Any, int]:
+    """Group codes in any order (for joins, where the order of groups does not matter)."""
+    combined: Any = None
+    total = 1
+    for c in cols:
+        codes, first = factorize(c)
+        k = len(first)
+        if combined is None:
+            combined, total = codes, k
+        else:
+            combined = combined * k + codes
+            total *= k
+            if total > 2**40:
+                cc, first = factorize(K(7, combined))
+                combined, total = cc, len(first)
+    return combined, total
+
+
+def stable_order(codes: Any, k: int) -> Any:
+    """Stable argsort of small non-negative codes (radix sort when they fit 16 bits)."""
+    if k <= 256:
+        return np.argsort(codes.astype(np.uint8), kind="stable")
+    if k <= 65536:
+        return np.argsort(codes.astype(np.uint16), kind="stable")
+    return np.argsort(codes, kind="stable")
+
+
 class Groups:
     """Rows grouped by key columns: ``codes`` (group of each row), ``first`` (first row of
     each group, groups in ascending key order), ``n`` groups; sorted order computed lazily."""
@@ -132,7 +208,7 @@ class Groups:
     @property
     def order(self) -> Any:
         if self._order is None:
-            self._order = np.argsort(self.codes, kind="stable")
+            self._order = stable_order(self.codes, self.n)
             counts = np.bincount(self.codes, minlength=self.n)
             self._bounds = np.concatenate([[0], np.cumsum(counts)])
         return self._order
@@ -215,7 +291,12 @@ def grouped_avg(g: Groups, x: K) -> K:
     t = x.t
     if t not in (1, 4, 5, 6, 7, 8, 9):
         raise Q("type")
-    d = x.d.astype(np.float64) if t not in FLOAT_TYPES else x.d.astype(np.float64)
+    d = x.d if t == 9 else x.d.astype(np.float64)
+    if t == 9 and not np.isnan(d.min() if len(d) else 0.0):
+        # no nulls: one weighted bincount and the group sizes
+        s = np.bincount(g.codes, weights=d, minlength=g.n)
+        with np.errstate(all="ignore"):
+            return K(9, s / g.counts())
     ok = _nonnull(t, x.d)
     s = np.bincount(g.codes, weights=np.where(ok, d, 0.0), minlength=g.n)
     c = np.bincount(g.codes, weights=ok.astype(np.float64), minlength=g.n)

@@ -113,7 +113,7 @@ class Scope:
             return None
         from qorm.embedded.evaluator import take_idx
 
-        v = c if self.rows is None else take_idx(c, self.rows)
+        v = c if self.rows is None else take_idx(c, self.rows, True)
         self.cache[name] = v
         return v
 
@@ -304,7 +304,7 @@ def run(
         if not cols:
             from qorm.embedded.evaluator import take_idx
 
-            res = t if rows is None else take_idx(t, rows)
+            res = t if rows is None else take_idx(t, rows, True)
         else:
             vals = {name: _in_scope(ip, scope, e) for name, e in cols}
             res = K(TABLE, _broadcast(vals, 0))

@@ -1,0 +1,85 @@
+"""Embedded q engine vs pandas on the same data (one run each, ratios printed side by side).
+
+    python benchmarks/bench_engine.py            # 10M trades, 1M trades aj 10M quotes
+    python benchmarks/bench_engine.py --quick    # 1M / 100k on 1M, for a fast check
+
+Cases: ``select avg price, sum size by sym from trade``; a where on two columns; ``aj`` of
+trades on quotes against ``pandas.merge_asof``. The ratio is engine time / pandas time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from qorm.embedded import Interpreter
+from qorm.protocol.values import QTable
+
+SYMS = np.array([f"S{i:03d}" for i in range(100)], dtype=object)
+
+
+def timed(f: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    r = f()
+    return time.perf_counter() - t0, r
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="1M-row trade table, 100k aj on 1M")
+    args = ap.parse_args()
+    n = 1_000_000 if args.quick else 10_000_000
+    naj, nq = (100_000, 1_000_000) if args.quick else (1_000_000, 10_000_000)
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        {
+            "sym": SYMS[rng.integers(0, len(SYMS), n)],
+            "price": rng.random(n) * 100,
+            "size": rng.integers(1, 1000, n).astype(np.int64),
+        }
+    )
+    q = Interpreter()
+    q.set("trade", QTable({c: df[c].to_numpy() for c in df}))
+    rows: list[tuple[str, float, float]] = []
+
+    te, _ = timed(lambda: q.eval("select avg price, sum size by sym from trade"))
+    tp, _ = timed(lambda: df.groupby("sym").agg(price=("price", "mean"), size=("size", "sum")))
+    rows.append((f"select avg,sum by sym ({n:,} rows)", te, tp))
+    # again: the symbol column's factorization is now kept, as kdb+ keeps symbols interned
+    te, _ = timed(lambda: q.eval("select avg price, sum size by sym from trade"))
+    tp, _ = timed(lambda: df.groupby("sym").agg(price=("price", "mean"), size=("size", "sum")))
+    rows.append(("  same, second run", te, tp))
+
+    te, _ = timed(lambda: q.eval("select from trade where price>50, size<100"))
+    tp, _ = timed(lambda: df[(df.price > 50) & (df["size"] < 100)])
+    rows.append((f"where on two columns ({n:,} rows)", te, tp))
+
+    tt = np.sort(rng.integers(0, 86_400_000_000_000, naj)).astype(np.int64)
+    qt = np.sort(rng.integers(0, 86_400_000_000_000, nq)).astype(np.int64)
+    trades = pd.DataFrame(
+        {"sym": SYMS[rng.integers(0, len(SYMS), naj)], "time": tt, "px": rng.random(naj)}
+    )
+    quotes = pd.DataFrame(
+        {"sym": SYMS[rng.integers(0, len(SYMS), nq)], "time": qt, "bid": rng.random(nq)}
+    )
+    q.set("t", QTable({c: trades[c].to_numpy() for c in trades}))
+    q.set("qt", QTable({c: quotes[c].to_numpy() for c in quotes}))
+    te, _ = timed(lambda: q.eval("aj[`sym`time;t;qt]"))
+    tp, _ = timed(lambda: pd.merge_asof(trades, quotes, on="time", by="sym"))
+    rows.append((f"aj {naj:,} trades on {nq:,} quotes", te, tp))
+    te, _ = timed(lambda: q.eval("aj[`sym`time;t;qt]"))
+    tp, _ = timed(lambda: pd.merge_asof(trades, quotes, on="time", by="sym"))
+    rows.append(("  same, second run", te, tp))
+
+    print(f"{'case':45s} {'engine s':>9s} {'pandas s':>9s} {'ratio':>7s}")
+    for name, a, b in rows:
+        print(f"{name:45s} {a:9.3f} {b:9.3f} {a / b:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
