@@ -35,7 +35,7 @@ __all__ = ["DeleteQuery", "InsertQuery", "UpdateQuery"]
 M = TypeVar("M")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # eq would compare expression nodes
 class UpdateQuery(Generic[M]):
     """``update ... from t where ... by ...`` on a model's table, in place."""
 
@@ -87,7 +87,7 @@ class UpdateQuery(Generic[M]):
         return self.compile()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # eq would compare expression nodes
 class DeleteQuery(Generic[M]):
     """``delete from t where ...`` (rows) or ``delete c1,c2 from t`` (columns), in place."""
 
@@ -173,7 +173,7 @@ def _where(model: type[Any], name: str) -> Callable[[int], str]:
     return where
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # eq would compare expression nodes
 class InsertQuery(Generic[M]):
     """Append rows to a model's table; ``columns`` are typed q vectors in table order."""
 

@@ -85,7 +85,7 @@ def check_limit(n: object) -> int:
     return int(n)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # eq would compare expression nodes
 class SelectQuery(Generic[M]):
     """A select on a model's table (or on a join). ``M`` is the row type."""
 

@@ -359,3 +359,9 @@ def test_dup_by_and_select_names() -> None:
 def test_wj_rejects_unknown_aggregate() -> None:
     with pytest.raises(exc.QueryError, match="not one of"):
         wj((-1, 0), ["sym", "time"], Trade, Quote, {"bid": "exit"})
+
+
+def test_queries_compare_by_identity() -> None:
+    q = Trade.select().where(Trade.price > 1)
+    assert q == q and q != Trade.select().where(Trade.price > 1)
+    assert len({q, q}) == 1

@@ -1,0 +1,64 @@
+"""Adversarial literals are inert: random text as symbol values, sent both as insert data and
+as filter arguments, selects exactly the rows pandas selects (embedded engine)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qorm.query import count_
+from qorm.session import Session
+from tests.query.models import Trade
+
+# q symbols are NUL-terminated on the wire, so NUL cannot be part of one.
+TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=12)
+SPECIAL = ['"', "`", ";", "\n", "\\", "'", " ", "]}", "`a`b", 'x"];exit 1;', "é", "日本", ""]
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[Session]:
+    from qorm.engine import Engine
+
+    try:
+        engine = Engine.embedded()
+    except Exception as e:  # pragma: no cover
+        pytest.skip(f"embedded q engine not available: {e}")
+    try:
+        with Session(engine) as s:
+            yield s
+    finally:
+        engine.dispose()
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(syms=st.lists(st.one_of(TEXT, st.sampled_from(SPECIAL)), min_size=1, max_size=8))
+def test_symbol_values_are_data(session: Session, syms: list[str]) -> None:
+    n = len(syms)
+    df = pd.DataFrame(
+        {
+            "sym": np.array(syms, dtype=object),
+            "price": np.arange(n, dtype=float),
+            "size": np.arange(n),
+            "time": np.arange(n).astype("datetime64[ns]"),
+        }
+    )
+    session.create_table(Trade)
+    session.exec(Trade.insert(df))
+    assert list(session.exec(Trade.select())["sym"]) == syms
+    probe = syms[0]
+    rs = session.exec(Trade.select().where(Trade.sym == probe))
+    assert list(rs["price"]) == list(df.price[df.sym == probe])
+    rs = session.exec(Trade.select().where(Trade.sym.in_(syms[:3])))
+    assert list(rs["price"]) == list(df.price[df.sym.isin(syms[:3])])
+    rs = session.exec(Trade.select(n=count_()).where(Trade.sym != probe))
+    assert rs[0].n == int((df.sym != probe).sum())
+    session.exec(Trade.update().set(sym=probe + "!").where(Trade.sym == probe))
+    assert int((session.exec(Trade.select())["sym"] == probe + "!").sum()) == syms.count(probe)
+    assert session.table_exists(Trade)
