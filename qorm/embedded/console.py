@@ -121,6 +121,10 @@ _NUMPY_TYPES: dict[str, int] = {
 }
 
 
+#: Plain-list item types the codec encodes as a vector (see ``protocol.encode``).
+_HOMOGENEOUS: dict[type, Any] = {str: object, int: np.int64, float: np.float64, bool: np.bool_}
+
+
 def _is_k_like(value: Any) -> bool:
     return (
         hasattr(value, "t")
@@ -235,12 +239,28 @@ def as_view(value: Any) -> Any:
             _DICT, (as_view(value.keys_), as_view(value.values_)), 1 if value.sorted else 0
         )
     if isinstance(value, pv.QKeyedTable):
-        return QView(_DICT, (as_view(value.keys), as_view(value.values)))
+        sorted_ = 1 if getattr(value, "sorted", False) else 0
+        return QView(_DICT, (as_view(value.keys), as_view(value.values)), sorted_)
     if isinstance(value, pv.QTable):
-        return QView(_TABLE, {name: as_view(col) for name, col in value.columns.items()})
+        columns = {name: as_view(col) for name, col in value.columns.items()}
+        return QView(_TABLE, columns, int(value.attr))
     if isinstance(value, pv.QFunction):
         return QView(value.qtype, value.source if value.source is not None else "")
+    if isinstance(value, pv.QEnum):  # the codec keeps the index only (kdb+ sends values)
+        return QView(-abs(int(value.qtype)), int(value.index))
     if isinstance(value, list | tuple):
+        # As the codec encodes them: a QList is a general list; a plain list whose items are
+        # all str, int, float or bool (exactly) is a vector of that type.
+        kind = type(value[0]) if value else None
+        if (
+            kind in _HOMOGENEOUS
+            and not isinstance(value, pv.QList)
+            and all(type(x) is kind for x in value)
+        ):
+            try:
+                return _array_view(np.array(value, dtype=_HOMOGENEOUS[kind]))
+            except OverflowError:  # an int beyond a long: a general list, as the codec does
+                pass
         return QView(0, [as_view(x) for x in value])
     raise TypeError(f"cannot display a value of type {type(value).__name__}")
 

@@ -526,3 +526,16 @@ def test_values_that_cannot_be_laid_out_show_in_one_line_form() -> None:
     assert format_value(d) == "(,`a)!`:./t/"
     flipped = QView(98, {"a": QView(-11, "s")})
     assert format_value(flipped) == "+(,`a)!`s"
+
+
+def test_plain_lists_display_as_the_codec_encodes_them() -> None:
+    from qorm.protocol.values import QList
+
+    assert format_value([1, 2, 3]) == "1 2 3"
+    assert format_value(["a", "b"]) == "`a`b"
+    assert format_value([1.5, 2.0]) == "1.5 2"
+    assert format_value([True, False]) == "10b"
+    assert format_value(QList([1, 2, 3])) == "1\n2\n3"
+    assert format_value([1, "a"]) == "1\n`a"
+    assert format_value(QTable({"a": i64(1)}, attr=1)).startswith("a")
+    assert format_one_line(QTable({"a": i64(1)}, attr=1)) == "`s#+(,`a)!,,1"
