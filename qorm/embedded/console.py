@@ -21,6 +21,12 @@ output printed throughout code.kx.com):
   is ``-3!`` of each item, one a line, unless all its items are lists of one count and not all
   strings (or all boolean or byte vectors): then it is laid out as a matrix, each row ``s2`` of
   an item.
+* a value ``s2`` cannot lay out (a dict whose value is an atom, a table over an atom: ``'length``
+  or ``'type`` inside ``.Q.s``) is shown as ``-3!x``, as ``.Q.s`` falls back on an error.
+
+Floats print as C's ``%.7g`` (``\\P 7``) with ``f`` added to integral ones; nulls and
+infinities print as ``0N``/``0W`` with the type's letter (``0n``/``0w`` for floats, ``0we`` for
+a real infinity), blank in table and dict cells.
 """
 
 from __future__ import annotations
