@@ -26,6 +26,8 @@ class Quote(Model):
 Trade(sym="A", price="x", size=1)  # E: arg-type
 Trade(sym="A", price=1.0, size=1, nope=2)  # E: call-arg
 Trade(sym="A", price=1.0)  # E: call-arg
+Trade(sym="A", price=None, size=1)  # E: arg-type
+Trade(sym=1, price=1.0, size=1)  # E: arg-type
 t = Trade(sym="A", price=1.0, size=1)
 s: str = t.price  # E: assignment
 flag: bool = Trade.price > 100  # E: assignment
@@ -46,3 +48,5 @@ def use(sess: Session) -> None:
     calc_vwap(sess, "AAPL")  # E: call-arg
     rs = sess.exec(Trade.select())
     _ = rs[0].nope  # E: attr-defined
+    n: str = sess.exec(Trade.insert([t]))  # E: assignment
+    sess.exec("select from trade")  # E: call-overload

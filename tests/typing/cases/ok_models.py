@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable
 from typing import Any
 
+import numpy.typing as npt
 from typing_extensions import assert_type
 
 from qorm.model import KeyedModel, Model, field
@@ -61,6 +62,19 @@ assert_type(Trade.delete().where(Trade.sym == "A"), DeleteQuery[Trade])
 assert_type(Trade.insert([t]), InsertQuery[Trade])
 assert_type(Trade.insert({"sym": ["A"]}), InsertQuery[Trade])
 assert_type(aj([Trade.sym, Trade.time], Trade, "quote"), JoinQuery)
+assert_type(aj(["sym", "time"], Trade, "quote").select(Trade.sym), SelectQuery[Row])
+assert_type(aj(["sym", "time"], Trade, "quote").where(Trade.price > 1), SelectQuery[Row])
+assert_type(Trade.select(Trade.sym, Trade.price), SelectQuery[Row])
+assert_type(Trade.price.within(1, 2), BinOp[bool])
+assert_type(Trade.sym.in_(["A", "B"]), BinOp[bool])
+assert_type(Trade.sym.like("A*"), BinOp[bool])
+assert_type(Trade.price / 2, BinOp[float])
+assert_type(Trade.size % 10, BinOp[int])
+assert_type(-Trade.price, FuncCall[float])
+Trade(sym="A", price=1, time=None)  # an int is a float; a temporal may be None
+assert_type(Trade.key_columns(), list[str])
+assert_type(Trade.from_dict({"sym": "A"}), Trade)
+assert_type(t.to_dict(), dict[str, Any])
 
 
 def sync_use(s: Session) -> None:
@@ -83,6 +97,11 @@ async def async_use(s: AsyncSession) -> None:
     rs = await s.exec(Trade.select())
     assert_type(rs, ModelResultSet[Trade])
     assert_type(rs[0], Trade)
+    assert_type(rs["price"], npt.NDArray[Any])
+    assert_type(await s.exec(Trade.insert([t])), int)
+    assert_type(await s.exec(Trade.update().set(price=2.0)), None)
+    assert_type(await s.tables(), list[str])
+    assert_type(await s.reflect("trade"), type[Model])
 
 
 @q_api("calcVWAP")
