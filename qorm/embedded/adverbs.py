@@ -168,6 +168,7 @@ def repeat(ip: Interp, f: K, n: K, x: K, scan: bool) -> K:
 
 
 def each_prior(ip: Interp, f: K, args: list[K]) -> K:
+    seed: K | None
     if len(args) == 2:
         seed, x = args
     else:
@@ -180,7 +181,7 @@ def each_prior(ip: Interp, f: K, args: list[K]) -> K:
         elif x.t == 0 and x.d and x.d[0].t < 0 and g != ",":
             seed = null_atom(-x.d[0].t)
         elif g == "," or x.t == 0 or x.t > 19:
-            seed = None  # type: ignore[assignment]
+            seed = None
         else:
             seed = null_atom(x.t)
     items = list_items(x)

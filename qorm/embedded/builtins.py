@@ -174,7 +174,7 @@ def _agg(name: str, x: K, f: Callable[[K], K], fold: Callable[[K, K], K] | None)
             acc = x.d[0]
             for it in x.d[1:]:
                 acc = fold(acc, it)
-            return acc
+            return acc  # type: ignore[no-any-return]  # items of a general list are K
         if all(i.t < 0 for i in x.d):
             return f(_as_float_list(x))
         raise Q("type")
@@ -657,7 +657,7 @@ def _intdiv(x: K, y: K, is_mod: bool) -> K:
         with np.errstate(all="ignore"):
             bb = np.where(b == 0, 1, b)
             r = np.mod(a, bb) if is_mod else np.floor_divide(a, bb)
-        r = r.astype(DTYPES[rt] if rt in DTYPES else np.int64)
+        r = r.astype(DTYPES.get(rt, np.int64))
     return K(-rt, r[()]) if atomic else K(rt, np.broadcast_to(r, np.broadcast(a, b).shape).copy())
 
 
@@ -827,10 +827,11 @@ def group(ip: Interp, x: K) -> K:
     n = count(x)
     if n == 0:
         return K(DICT, (x, K(0, [])))
-    codes, first = kernels.factorize(x) if x.t != TABLE else (None, None)
     if x.t == TABLE:
         g = kernels.group_rows(list(x.d.values()))
         codes, first = g.codes, g.first
+    else:
+        codes, first = kernels.factorize(x)
     # q's group keeps the order of first appearance
     order_first = np.argsort(first, kind="stable")
     g2 = kernels.Groups(codes, first)
@@ -963,7 +964,7 @@ def raze(ip: Interp, x: K) -> K:
         acc = ensure_vector(acc)
     for it in x.d[1:]:
         acc = join(acc, it)
-    return acc
+    return acc  # type: ignore[no-any-return]  # items of a general list are K
 
 
 @kw("flip")
@@ -989,16 +990,16 @@ def flip(ip: Interp, x: K) -> K:
     if x.t == 0:
         if not x.d:
             return x
-        n = None
+        m: int | None = None
         for it in x.d:
             if it.t >= 0:
-                n = count(it) if n is None else n
-                if count(it) != n:
+                m = count(it) if m is None else m
+                if count(it) != m:
                     raise Q("length")
-        if n is None:
+        if m is None:
             return x
         rows = []
-        for j in range(n):
+        for j in range(m):
             rows.append(klist([item(it, j) if it.t >= 0 else it for it in x.d]))
         return K(0, rows)
     raise Q("type")
@@ -1007,7 +1008,7 @@ def flip(ip: Interp, x: K) -> K:
 @kw("key")
 def key(ip: Interp, x: K) -> K:
     if x.t == DICT:
-        return x.d[0]
+        return x.d[0]  # type: ignore[no-any-return]  # a dict holds K keys
     if x.t == TABLE:
         from qorm.embedded.tables import cols
 
@@ -1016,7 +1017,7 @@ def key(ip: Interp, x: K) -> K:
         name = str(x.d)
         if name.startswith(".") or name == "":
             d = ip.namespace(name if name else ".") if name not in (".", "") else _root(ip)
-            return d.d[0]
+            return d.d[0]  # type: ignore[no-any-return]  # a dict holds K keys
         v = ip.lookup(name)
         return key(ip, v)
     if x.t in (-7, -6, -5):
@@ -1034,7 +1035,7 @@ def _root(ip: Interp) -> K:
 @kw("value")
 def value(ip: Interp, x: K) -> K:
     if x.t == DICT:
-        return x.d[1]
+        return x.d[1]  # type: ignore[no-any-return]  # a dict holds K values
     if x.t == -SYM:
         return ip.lookup(str(x.d)) if str(x.d) else _root(ip)
     if x.t == CHAR or x.t == -CHAR:
@@ -1089,7 +1090,7 @@ def parse(ip: Interp, x: K) -> K:
 
 @kw("type")
 def type_(ip: Interp, x: K) -> K:
-    return K(-5, np.int16(x.t if x.t < 100 else x.t))
+    return K(-5, np.int16(x.t))
 
 
 @kw("attr")
@@ -1619,8 +1620,6 @@ def query_or_find(ip: Interp, args: list[K]) -> K:
     if len(args) == 3:
         a, b, c = args
         if a.t == 1 or a.t == -1:
-            from qorm.embedded.verbs import fill as _fill
-
             return vector_cond(a, b, c)
         from qorm.embedded import qsql
 

@@ -30,7 +30,7 @@ Q = QRuntimeError
 NIL = K(101, None)
 
 
-class Return(Exception):  # noqa: N818 - control flow, not an error
+class Return(Exception):
     """``:x`` inside a lambda."""
 
     def __init__(self, value: K) -> None:
@@ -73,7 +73,7 @@ class Interp:
         if fr.cols is not None:
             v = fr.cols.get(name)
             if v is not None:
-                return v
+                return v  # type: ignore[no-any-return]  # column scopes hold K
         if fr.locals is not None and name in fr.locals:
             return fr.locals[name]
         v = self.get_global(name, fr.ns)
@@ -118,9 +118,9 @@ class Interp:
 
     def assign_name(self, name: str, value: K, glob: bool = False) -> None:
         fr = self.frame
-        if fr.locals is not None and not glob:
-            fr.locals[name] = value
-        elif fr.locals is not None and glob and name in fr.locals:
+        if (fr.locals is not None and not glob) or (
+            fr.locals is not None and glob and name in fr.locals
+        ):
             fr.locals[name] = value
         else:
             self.set_global(name, value)
@@ -354,7 +354,7 @@ def truthy(c: K) -> bool:
             return False
         return bool(c.d[0] != 0) if c.t != SYM else c.d[0] != ""
     if c.t == -SYM:
-        return c.d != ""
+        return bool(c.d != "")
     try:
         return bool(c.d != 0) and not (isinstance(c.d, float) and np.isnan(c.d) and False)
     except TypeError:
@@ -396,7 +396,7 @@ def index1(ip: Interp, x: K, i: K) -> K:
             c = x.d.get(str(i.d))
             if c is None:
                 raise Q(str(i.d))
-            return c
+            return c  # type: ignore[no-any-return]  # table columns are K
         if i.t == SYM:
             return klist([index1(ip, x, K(-SYM, s)) for s in i.d])
         if i.t in (-7, -6, -5):
@@ -473,12 +473,12 @@ def dict_index(ip: Interp, x: K, i: K) -> K:
         )
     if keys.t < 20 and keys.t > 0 and (i.t == keys.t or (i.t == 0 and keys.t != 0)):
         pos = find(keys, i)
-        return take_idx(vals, pos.d) if vals.t != TABLE else take_idx(vals, pos.d)
+        return take_idx(vals, pos.d)
     pos = find(keys, i)
     if pos.t < 0:
         k = int(pos.d)
         if k < count(vals):
-            return item(vals, k) if vals.t != TABLE else item(vals, k)
+            return item(vals, k)
         if vals.t == TABLE:
             from qorm.embedded.tables import null_row
 

@@ -186,7 +186,7 @@ def ujf(ip: Interp, x: K, y: K) -> K:
 @kw("ej", 3)
 def ej(ip: Interp, c: K, x: K, y: K) -> K:
     names = [str(n) for n in ensure_vector(c).d]
-    nx, ny = count(x), count(y)
+    nx = count(x)
     both = [_concat(x.d[n], y.d[n]) for n in names]
     g = kernels.group_rows(both)
     cx, cy = g.codes[:nx], g.codes[nx:]
@@ -340,7 +340,7 @@ def _wj(ip: Interp, w: K, c: K, t: K, spec: K, prevailing: bool) -> K:
     keys_l = [t.d[n] for n in eq]
     keys_r = [qt.d[n] for n in eq]
     # end: last quote with time <= end; start: first quote with time >= begin
-    pe, order, skr, (kl_e, span, cl) = _asof_index(keys_l, keys_r, tl_e, tr, "right")
+    pe, order, _, _ = _asof_index(keys_l, keys_r, tl_e, tr, "right")
     pb, _, _, _ = _asof_index(keys_l, keys_r, tl_b, tr, "left")
     # pb = last quote with time < begin (the prevailing one when wj)
     n = count(t)
@@ -399,7 +399,7 @@ def _window_agg(ip: Interp, f: K, data: list[K], lo: Any, hi: Any, n: int) -> K:
     res = []
     for i in range(n):
         sub = [_take(dcol, np.arange(lo[i], hi[i])) for dcol in data]
-        res.append(ip.apply(f, sub) if f.t >= 100 else K(0, sub))
+        res.append(ip.apply(f, list[K | None](sub)) if f.t >= 100 else K(0, sub))
     return klist(res)
 
 

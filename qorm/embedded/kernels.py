@@ -11,6 +11,7 @@ import numpy as np
 from qorm.embedded.errors import QRuntimeError
 from qorm.embedded.model import FLOAT_TYPES, INT_TYPES, NULLS, SYM, TABLE, K
 
+_pd: Any
 try:  # pandas' hash factorize is much faster than sorting for object (symbol) columns
     import pandas as _pd
 except ImportError:  # pragma: no cover - pandas is optional
@@ -66,8 +67,8 @@ def _sort_general(x: K, descending: bool) -> Any:
                     return 1
                 return 0
             except QRuntimeError:
-                return (ia.t > ib.t) - (ia.t < ib.t)
-        return (abs(ia.t) > abs(ib.t)) - (abs(ia.t) < abs(ib.t))
+                return int(ia.t > ib.t) - int(ia.t < ib.t)
+        return int(abs(ia.t) > abs(ib.t)) - int(abs(ia.t) < abs(ib.t))
 
     idx = sorted(range(len(items)), key=functools.cmp_to_key(cmp), reverse=descending)
     return np.asarray(idx, dtype=np.int64)
@@ -75,7 +76,7 @@ def _sort_general(x: K, descending: bool) -> Any:
 
 def multi_sort_index(cols: list[K], descending: bool = False) -> Any:
     """Stable lexicographic grade over several columns (first column most significant)."""
-    idx = np.arange(len(cols[0].d) if cols[0].t != 0 else len(cols[0].d), dtype=np.int64)
+    idx = np.arange(len(cols[0].d), dtype=np.int64)
     for c in reversed(cols):
         sub = K(c.t, c.d[idx]) if c.t != 0 else K(0, [c.d[i] for i in idx])
         o = sort_index(sub, descending)
@@ -307,7 +308,7 @@ def grouped_avg(g: Groups, x: K) -> K:
 def grouped_minmax(g: Groups, x: K, is_max: bool) -> K:
     t = x.t
     d = x.d
-    if t == SYM or t == 0 or t == TABLE:
+    if t in (SYM, 0, TABLE):
         raise Q("type")
     if t in FLOAT_TYPES:
         fill = -np.inf if is_max else np.inf

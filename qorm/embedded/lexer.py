@@ -136,7 +136,7 @@ def _make_numeric(items: list[tuple[int, Any, bool]]) -> K:
         t = explicit[0]
     else:
         t = 7
-    vals = []
+    vals: list[Any] = []
     for it, raw, _ in items:
         if it == 1 and t == 1:
             vals.extend(c == "1" for c in raw)

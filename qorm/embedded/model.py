@@ -200,14 +200,14 @@ NIL = K(101, None)  # the generic null ::, fixed up by functions.py
 
 def atom(t: int, v: Any) -> K:
     """An atom of positive type ``t`` from a Python/numpy value."""
-    if t == SYM or t == GUID:
+    if t in (SYM, GUID):
         return K(-t, v)
     return K(-t, DTYPES[t](v))
 
 
 def vec(t: int, data: Any, a: int = 0) -> K:
     """A vector of positive type ``t``; ``data`` is converted to the storage dtype."""
-    if t == SYM or t == GUID:
+    if t in (SYM, GUID):
         arr = data if isinstance(data, np.ndarray) and data.dtype == object else None
         if arr is None:
             arr = np.empty(len(data), dtype=object)
@@ -277,7 +277,7 @@ def list_items(x: K) -> list[K]:
         return list(x.d)
     if 0 < t < 20:
         return [K(-t, v) for v in x.d]
-    if t == TABLE or t == DICT:
+    if t in (TABLE, DICT):
         return [item(x, i) for i in range(count(x))] if t == TABLE else list_items(x.d[1])
     return [x]
 
@@ -289,7 +289,7 @@ def is_null_data(t: int, d: Any) -> Any:
     if t in INT_TYPES:
         return d == NULLS[t]
     if t == SYM:
-        return d == "" if not isinstance(d, np.ndarray) else d == ""
+        return d == ""
     if t == CHAR:
         return d == 32
     if t == GUID:

@@ -26,10 +26,70 @@ Node = tuple[Any, ...]
 
 #: keywords q lets you write between their arguments (``x in y``, ``2 xbar t``).
 INFIX_KEYWORDS = frozenset(
-    """and or mod div xbar in within like bin binr cross cut each except inter union lj ljf ij
-    ijf uj ujf pj xasc xdesc xcol xcols xkey xgroup xexp xlog sv vs ss sublist insert upsert set
-    wsum wavg over scan prior mavg msum mmax mmin mcount mdev rotate ema fby xprev cor cov scov
-    xrank dsave peach asof ej rank""".split()
+    [
+        "and",
+        "or",
+        "mod",
+        "div",
+        "xbar",
+        "in",
+        "within",
+        "like",
+        "bin",
+        "binr",
+        "cross",
+        "cut",
+        "each",
+        "except",
+        "inter",
+        "union",
+        "lj",
+        "ljf",
+        "ij",
+        "ijf",
+        "uj",
+        "ujf",
+        "pj",
+        "xasc",
+        "xdesc",
+        "xcol",
+        "xcols",
+        "xkey",
+        "xgroup",
+        "xexp",
+        "xlog",
+        "sv",
+        "vs",
+        "ss",
+        "sublist",
+        "insert",
+        "upsert",
+        "set",
+        "wsum",
+        "wavg",
+        "over",
+        "scan",
+        "prior",
+        "mavg",
+        "msum",
+        "mmax",
+        "mmin",
+        "mcount",
+        "mdev",
+        "rotate",
+        "ema",
+        "fby",
+        "xprev",
+        "cor",
+        "cov",
+        "scov",
+        "xrank",
+        "dsave",
+        "peach",
+        "asof",
+        "ej",
+        "rank",
+    ]
 )
 SQL_WORDS = frozenset({"select", "exec", "update", "delete"})
 
@@ -160,9 +220,10 @@ class _P:
         if k in ("NUM", "SYM", "STR"):
             node = ("c", t.value)
         elif k == "NAME":
-            if t.value in SQL_WORDS and not (self.peek().kind == "[" and t.value != "select"):
-                if not (self.peek().kind == "ASSIGN"):
-                    return self.sql(t.value, stops)
+            if t.value in SQL_WORDS and self.peek().kind not in ("ASSIGN", "["):
+                return self.sql(t.value, stops)
+            if t.value == "select" and self.peek().kind == "[":
+                return self.sql(t.value, stops)
             node = ("n", t.value)
         elif k == "VERB":
             node = ("v", t.value)
@@ -370,7 +431,7 @@ def _normalize(toks: list[Token]) -> list[Token]:
 
 
 def _assignable(term: Node) -> bool:
-    return term[0] == "n" or (term[0] == "app" and term[1][0] == "n")
+    return bool(term[0] == "n" or (term[0] == "app" and term[1][0] == "n"))
 
 
 def _assign(term: Node, op: Node | None, rhs: Node | None, glob: bool) -> Node:

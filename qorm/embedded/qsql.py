@@ -76,9 +76,16 @@ class Expr:
                 fname, cname = n[1][1], n[2][1]
                 if (fname in AGGS) and (cname in cols or cname == "i") and fname not in cols:
                     return ip.builtins[fname], [cname]
-            if n[0] == "dy" and n[1][0] == "n" and n[1][1] in ("wavg", "wsum"):
-                if n[2][0] == "n" and n[3][0] == "n" and n[2][1] in cols and n[3][1] in cols:
-                    return ip.builtins[n[1][1]], [n[2][1], n[3][1]]
+            if (
+                n[0] == "dy"
+                and n[1][0] == "n"
+                and n[1][1] in ("wavg", "wsum")
+                and n[2][0] == "n"
+                and n[3][0] == "n"
+                and n[2][1] in cols
+                and n[3][1] in cols
+            ):
+                return ip.builtins[n[1][1]], [n[2][1], n[3][1]]
             return None
         t = self.v
         if t.t == 0 and len(t.d) >= 2:
@@ -86,9 +93,13 @@ class Expr:
             if f.t == -SYM:
                 f = ip.builtins.get(str(f.d), f)
             args = t.d[1:]
-            if f.t >= 100 and isinstance(f.d, Builtin) and f.d.name() in AGGS | {"wavg", "wsum"}:
-                if all(a.t == -SYM and (str(a.d) in cols or str(a.d) == "i") for a in args):
-                    return f, [str(a.d) for a in args]
+            if (
+                f.t >= 100
+                and isinstance(f.d, Builtin)
+                and f.d.name() in AGGS | {"wavg", "wsum"}
+                and all(a.t == -SYM and (str(a.d) in cols or str(a.d) == "i") for a in args)
+            ):
+                return f, [str(a.d) for a in args]
         return None
 
 
@@ -146,7 +157,7 @@ def eval_tree(ip: Interp, k: K) -> K:
     if not items:
         return k
     if len(items) == 1:
-        return items[0]
+        return items[0]  # type: ignore[no-any-return]  # items of a general list are K
     f = items[0]
     if f.t == -SYM:
         f = ip.lookup(str(f.d))
@@ -345,7 +356,7 @@ def _exec_plain(ip: Interp, t: K, scope: Scope, cols: list[tuple[str, Expr]] | N
         # the last row as a dict
         from qorm.embedded.builtins import last
 
-        sub = K(TABLE, {c: scope.get(c) for c in t.d})  # type: ignore[misc]
+        sub = K(TABLE, {c: scope.get(c) for c in t.d})
         return last(ip, sub)
     if len(cols) == 1 and cols[0][0] == "":
         return _in_scope(ip, scope, cols[0][1])
@@ -460,9 +471,7 @@ def _delete(t: K, rows: Any, cols: list[tuple[str, Expr]] | None, has_where: boo
     from qorm.embedded.evaluator import take_idx
 
     if cols:
-        names = set()
-        for name, e in cols:
-            names.add(name if e.kind == "ast" else name)
+        names = {name for name, _ in cols}
         return K(TABLE, {c: v for c, v in t.d.items() if c not in names})
     if not has_where:
         return take_idx(t, np.zeros(0, np.int64))
@@ -528,7 +537,7 @@ def _scatter(pieces: list[tuple[Any, K]], m: int) -> K:
         return K(0, [])
     from qorm.embedded.builtins import raze
 
-    allv = raze(None, K(0, vals))  # type: ignore[arg-type]
+    allv = raze(None, K(0, vals))
     pos = np.concatenate(order)
     inv = np.empty_like(pos)
     inv[pos] = np.arange(len(pos))
@@ -589,7 +598,7 @@ def template(ip: Interp, kind: str, parts: dict[str, Any]) -> K:
     tv = ip.ev(src)
     if tv.t == -SYM and kind in ("update", "delete", "select", "exec"):
         by_name = str(tv.d)
-        key_, cur = ip.resolve_target(by_name)
+        _, cur = ip.resolve_target(by_name)
         if cur is None:
             raise Q(by_name)
         tv = cur
@@ -618,22 +627,24 @@ def template(ip: Interp, kind: str, parts: dict[str, Any]) -> K:
                 name = column_name(node, taken)
         taken.append(name)
         cols.append((name, Expr("ast", node)))
-    by = None
+    by: list[tuple[str, Expr]] | None = None
     if parts["by"] is not None:
-        by = []
+        blist: list[tuple[str, Expr]] = []
         btaken: list[str] = []
+        by_false = False
         for name, node in parts["by"]:
             if name is None:
                 if kind == "exec" and len(parts["by"]) == 1:
                     if node[0] == "c" and node[1].t == -1 and not bool(node[1].d):
-                        by = None
+                        by_false = True
                         break
                     name = ""
                 else:
                     name = column_name(node, btaken)
             btaken.append(name)
-            by.append((name, Expr("ast", node)))
-        if by is None:
+            blist.append((name, Expr("ast", node)))
+        by = blist
+        if by_false:
             # exec ... by 0b: a table
             return run(ip, "select", tv, where, None, cols, None, False)
         if by and kind == "select":
@@ -669,7 +680,7 @@ def _template_limit(ip: Interp, args: list[Any]) -> Any:
 def _resolve_table(ip: Interp, t: K) -> tuple[K, str | None]:
     if t.t == -SYM:
         name = str(t.d)
-        key_, cur = ip.resolve_target(name)
+        _, cur = ip.resolve_target(name)
         if cur is None:
             raise Q(name)
         return cur, name
@@ -710,16 +721,14 @@ def functional_select(ip: Interp, args: list[K]) -> K:
         order = None
         if len(args) == 6:
             g, cn = list_items(args[5])
-            desc = (
-                isinstance(g.d, Builtin)
-                and g.d.name() == "idesc"
-                or (isinstance(g.d, Prim) and g.d.glyph == ">")
+            desc = (isinstance(g.d, Builtin) and g.d.name() == "idesc") or (
+                isinstance(g.d, Prim) and g.d.glyph == ">"
             )
             order = (str(cn.d), desc)
         limit = (args[4], order)
     cols: list[tuple[str, Expr]] | None
-    is_exec = b.t == 0 and not b.d or b.t in (SYM, -SYM) or (b.t == 11 and not b.d)
-    if a.t == 0 and not a.d or a.t == 101:
+    is_exec = (b.t == 0 and not b.d) or b.t in (SYM, -SYM) or (b.t == 11 and not b.d)
+    if (a.t == 0 and not a.d) or a.t == 101:
         cols = None
     elif a.t == DICT:
         cols = _named(a)

@@ -289,7 +289,7 @@ def _coerce(col: K, v: K, name: str) -> K:
             return K(0, [v])
         if vt == 0:
             return v
-        return K(0, [v]) if vt > 0 else K(0, [v])
+        return K(0, [v])
     at = abs(vt)
     if vt == 0:
         if all(i.t == -ct for i in v.d):
@@ -299,8 +299,7 @@ def _coerce(col: K, v: K, name: str) -> K:
         return ensure_vector(v) if vt < 0 else v
     ints = (1, 4, 5, 6, 7)
     if (
-        at in ints
-        and ct in ints
+        (at in ints and ct in ints)
         or (at in ints and ct in FLOAT_TYPES)
         or (at in FLOAT_TYPES and ct in FLOAT_TYPES)
     ):
@@ -377,7 +376,7 @@ def _append(t: K, add: dict[str, K]) -> K:
 def insert_value(t: K, v: K) -> tuple[K, Any]:
     """(new table, new row indices) for ``t insert v``."""
     if t.t == DICT and t.d[0].t == TABLE:
-        ktab, vtab = t.d
+        ktab = t.d[0]
         flat = unkey(t)
         add = _as_columns(flat, v)
         probe = K(TABLE, {c: add[c] for c in ktab.d})
@@ -413,7 +412,7 @@ def insert(ip: Interp, name: K, v: K) -> K:
 
 def upsert_value(ip: Interp | None, t: K, v: K) -> K:
     if t.t == DICT and t.d[0].t == TABLE:
-        ktab, vtab = t.d
+        ktab = t.d[0]
         flat = unkey(t)
         if v.t == TABLE and not all(c in v.d for c in ktab.d):
             raise Q("length")

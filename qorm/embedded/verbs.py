@@ -279,7 +279,7 @@ def _cmp_operands(x: K, y: K) -> tuple[Any, Any, bool]:
         fa = to_float(tx, a) * (NS[tx] / NS[14] if tx in NS else 1.0)
         fb = to_float(ty, b) * (NS[ty] / NS[14] if ty in NS else 1.0)
         return fa, fb, True
-    if tx not in _RANK and tx not in TEMPORAL or ty not in _RANK and ty not in TEMPORAL:
+    if (tx not in _RANK and tx not in TEMPORAL) or (ty not in _RANK and ty not in TEMPORAL):
         raise Q("type")
     if (tx in INT_TYPES or tx in (1, 4, 10)) and (ty in INT_TYPES or ty in (1, 4, 10)):
         aa = a.astype(np.int64)
@@ -530,7 +530,7 @@ def take(x: K, y: K) -> K:
 
         r = take_idx(yv, idx)
         if r.t == 0:
-            return klist(r.d) if all(i.t < 0 for i in r.d) and r.d and False else r
+            return r
         return r
     if x.t in (7, 6, 5) and len(x.d) == 2:
         rows, cols = int(x.d[0]), int(x.d[1])
@@ -707,9 +707,8 @@ def bang(ip: Interp, x: K, y: K) -> K:
         return set_keys(y, int(x.d))
     if x.t in (-7, -6) and int(x.d) in (-8, -9):
         return _ipc_bytes(int(x.d), y)
-    if (x.t < 0 and x.t != -SYM) or x.t >= 98:
-        if not (x.t == -SYM and y.t >= 0):
-            raise Q("type")
+    if ((x.t < 0 and x.t != -SYM) or x.t >= 98) and not (x.t == -SYM and y.t >= 0):
+        raise Q("type")
     xv = ensure_vector(x) if x.t < 0 else x
     yv = ensure_vector(y) if y.t < 0 and x.t >= 0 else y
     if x.t < 0 and y.t < 0:

@@ -8,6 +8,7 @@ are listed in KNOWN with the reason; an unexpected pass fails so the list stays 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -67,10 +68,9 @@ def _render(setup: list[str], expr: str) -> str:
         expr = expr[5:]
     try:
         for line in setup:
-            try:
+            # as in the console: an error is printed and the session goes on
+            with contextlib.suppress(QRuntimeError):
                 q.eval_k(line)
-            except QRuntimeError:
-                pass  # as in the console: the error is printed and the session goes on
         return format_value(q.eval_k(expr))
     except QRuntimeError as e:
         return "'" + e.name
