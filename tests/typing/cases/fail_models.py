@@ -49,4 +49,5 @@ def use(sess: Session) -> None:
     rs = sess.exec(Trade.select())
     _ = rs[0].nope  # E: attr-defined
     n: str = sess.exec(Trade.insert([t]))  # E: assignment
+    print(n)
     sess.exec("select from trade")  # E: call-overload
