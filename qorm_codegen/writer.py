@@ -47,8 +47,8 @@ def plan(
     for name, rendered in sorted(render_package(spec, templates).items()):
         path = out / name
         current = _read(path)
-        if current is None:
-            plans.append(FilePlan(path, None, rendered, rendered))
+        if current is None or current == rendered:  # nothing to merge: skip parsing
+            plans.append(FilePlan(path, current, rendered, rendered))
             continue
         try:
             merged = merge_module(current, rendered, name)
