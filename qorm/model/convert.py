@@ -110,6 +110,8 @@ def to_q_column(
     :class:`qorm.exc.SerializationError` for a value of the wrong type or out of range, or a
     null in a non-nullable column.
     """
+    if ctype.code == 0 and ctype.char != "C":
+        return _nested(values, ctype, where)
     if isinstance(values, np.ndarray) and values.dtype != object:
         return _from_array(values, ctype, where)
     kinds = set(map(type, values))
@@ -217,6 +219,21 @@ def _convert_list(seq: Sequence[Any], ctype: ColumnType, where: Where, has_null:
             b"" if isinstance(v, _NULLS) else (v.encode() if isinstance(v, str) else v) for v in seq
         ]
     raise NotImplementedError(f"columns of q type {ctype.name}")
+
+
+def _nested(values: Sequence[Any] | npt.NDArray[Any], ctype: ColumnType, where: Where) -> Any:
+    """A column of lists (``meta`` type ``J``, ``F`` ...; blank for a mixed column)."""
+    from qorm.model.qtypes import BY_CHAR
+
+    if ctype.char == " ":
+        return list(values)
+    base = BY_CHAR[ctype.char.lower()]
+    out = []
+    for i, cell in enumerate(values):
+        if isinstance(cell, (str, bytes)) or not hasattr(cell, "__len__"):
+            raise _fail(where, i, ctype, cell, f"expected a list for a q {ctype.name} column")
+        out.append(to_q_column(cell, base, lambda _j, i=i: f"{where(i)}, item {_j}"))
+    return out
 
 
 def _time_of_day(v: object, per_day: int) -> int:

@@ -149,8 +149,15 @@ def _column_source(col: Any, ctype: Any) -> str:
     if isinstance(col, bytes):
         return q_source(col)
     if isinstance(col, list):
-        return "(" + ";".join(q_source(v) for v in col) + (";())" if len(col) == 1 else ")")
+        items = [
+            _column_source(v, None) if isinstance(v, (np.ndarray, QVector, bytes)) else q_source(v)
+            for v in col
+        ]
+        return "(" + ";".join(items) + ")" if len(items) != 1 else f"(enlist {items[0]})"
     assert isinstance(col, np.ndarray)
+    if len(col) == 0:
+        chars = {"f8": "f", "i8": "j", "i4": "i", "i2": "h", "f4": "e", "b1": "b", "u1": "x"}
+        return f'"{chars.get(col.dtype.str[1:], "s")}"$()'
     suffix = {np.dtype(np.int32): "i", np.dtype(np.int16): "h", np.dtype(np.float32): "e"}
     if col.dtype == object:
         return q_source(col.tolist(), ctype, vector=True)

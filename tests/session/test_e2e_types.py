@@ -190,3 +190,18 @@ def test_non_nullable_field_rejects_none() -> None:
 
     with pytest.raises(exc.SerializationError, match=r"Strict\.a, row 1: null"):
         Strict.insert([Strict(a=1), Strict(a=None)])  # type: ignore[arg-type]
+
+
+def test_nested_and_string_columns(session: Session) -> None:
+    from qorm.model import build_model_from_meta
+
+    session.raw('nest:([] a:(1 2;3 4 5); b:("x";"yy"))')
+    assert session.reflect("nest").__fields__["a"].ctype.char == "J"
+    # (kdb+'s meta says C for a string column; the embedded engine says " " for now)
+    nest = build_model_from_meta("nest", {"a": "J", "b": "C"})
+    session.exec(nest.insert([nest(a=[7], b="zzz")]))
+    rows = [r.to_dict() for r in session.exec(nest.select())]
+    assert [list(r["a"]) for r in rows] == [[1, 2], [3, 4, 5], [7]]
+    assert [r["b"] for r in rows] == ["x", "yy", "zzz"]
+    assert nest.insert([nest(a=[], b="")]).compile() == '`nest insert ((enlist "j"$());(enlist ""))'
+    assert build_model_from_meta("nest", {"a": "J"}).__fields__["a"].ctype.name == "list of long"
