@@ -95,6 +95,8 @@ def amend(ip: Interp, x: K, idx: list[K | None], f: K | None, v: K) -> K:
                 for it, vi in zip(items, vs)
             ]
         )
+    if not rest and f is None:
+        return _set_one(ip, x, i, v)
     cur = ip.index(x, [i])
     if rest:
         new = amend(ip, cur, rest, f, v)

@@ -169,6 +169,10 @@ class _P:
                 break
             if (t.kind, t.value) in stops:
                 break
+            if t.kind == "ASSIGN" and not terms and self.peek(1).kind in (";", "]", ")"):
+                self.next()
+                terms.append(("v", ":"))
+                continue
             if t.kind == "ASSIGN" and not terms:
                 # :x inside a lambda returns x
                 self.next()

@@ -658,7 +658,7 @@ def dyad(ip: Interp, g: str, x: K, y: K) -> K:
         return bang(ip, x, y)
     if g == "^":
         return fill(x, y)
-    if g == "::":
+    if g in ("::", ":"):
         return y
     from qorm.embedded import builtins as b
 
