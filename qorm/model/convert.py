@@ -232,8 +232,15 @@ def _nested(values: Sequence[Any] | npt.NDArray[Any], ctype: ColumnType, where: 
     for i, cell in enumerate(values):
         if isinstance(cell, (str, bytes)) or not hasattr(cell, "__len__"):
             raise _fail(where, i, ctype, cell, f"expected a list for a q {ctype.name} column")
-        out.append(to_q_column(cell, base, lambda _j, i=i: f"{where(i)}, item {_j}"))
+        out.append(to_q_column(cell, base, _item_where(where, i)))
     return out
+
+
+def _item_where(where: Where, row: int) -> Where:
+    def item(j: int) -> str:
+        return f"{where(row)}, item {j}"
+
+    return item
 
 
 def _time_of_day(v: object, per_day: int) -> int:
