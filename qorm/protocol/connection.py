@@ -405,8 +405,14 @@ class Connection:
         protocol, and :class:`qorm.exc.DeserializationError` when a well-framed payload cannot
         be decoded (the connection stays usable).
         """
-        if self.state in (State.CLOSED, State.ERROR):
-            return ConnectionClosed() if self.state is State.CLOSED else NEED_DATA
+        state = self.state
+        if state is State.CLOSED:
+            return ConnectionClosed()
+        if state is State.ERROR or (
+            # Nothing received and nothing pending: the common "wait for the reply" case.
+            not self._buffer.size and self._into is None and not self._eof
+        ):
+            return NEED_DATA
         try:
             event = self._next_event()
         except ProtocolError:

@@ -350,6 +350,10 @@ class SyncConnection:
 
     # -- internals -----------------------------------------------------------------------------
 
+    @property
+    def _prealloc_limit(self) -> int:
+        return min(self.options.max_message_size, _MAX_PREALLOCATE)
+
     def _ready(self) -> tuple[Connection, socket.socket]:
         if self._closed and self._sock is None:
             raise exc.ConnectionError(f"the connection to {self.options.describe()} is closed")
@@ -378,7 +382,7 @@ class SyncConnection:
                 raise exc.ConnectionError(f"{self.options.describe()} closed the connection")
             if event is not NEED_DATA:
                 raise ProtocolError(f"unexpected {event!r} from {self.options.describe()}")
-            view = proto.receive_buffer(min(self.options.max_message_size, _MAX_PREALLOCATE))
+            view = proto.receive_buffer(self._prealloc_limit)
             if view is not None:
                 proto.buffer_filled(self._recv_into(sock, view, deadline))
             else:
