@@ -36,6 +36,7 @@ MODES = (
     "bomb",  # compressed header claiming 1 GB from 20 bytes
     "big_then_die",  # a 1 MB response header, 400 kB of it, then closes
     "big",  # a 1 MB char vector response, sent in pieces
+    "async_reply",  # answers with an async message instead of a response
 )
 
 BIG_TEXT = bytes(range(256)) * 4096  # 1 MiB
@@ -161,6 +162,8 @@ class FaultServer:
                 conn.sendall(RESPONSE_ERR_TYPE)
             elif mode == "huge_claim":
                 conn.sendall(b"\x01\x02\x00\x00" + struct.pack("<I", 1_500_000_000))
+            elif mode == "async_reply":
+                conn.sendall(ASYNC_SYM_TICK)
             elif mode == "big_then_die":
                 conn.sendall(BIG_RESPONSE[:400_000])
                 return

@@ -88,6 +88,7 @@ async def test_connect_timeout() -> None:
         ("close_after_request", exc.ConnectionError, "before responding"),
         ("bomb", ProtocolError, "not a size kdb"),
         ("big_then_die", ProtocolError, "middle of a message"),
+        ("async_reply", exc.ConnectionTimeoutError, "no reply"),
     ],
 )
 async def test_faults(mode: str, error: type[Exception], match: str) -> None:

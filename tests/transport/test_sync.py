@@ -147,6 +147,7 @@ class TestConnectFailures:
         ("close_after_request", exc.ConnectionError, "before responding"),
         ("bomb", ProtocolError, "not a size kdb"),
         ("big_then_die", ProtocolError, "middle of a message"),
+        ("async_reply", exc.ConnectionTimeoutError, "no reply"),
     ],
 )
 def test_faults_end_in_the_exception_tree(mode: str, error: type[Exception], match: str) -> None:
