@@ -22,6 +22,9 @@ from __future__ import annotations
 import struct
 from typing import Final, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from qorm.exc import DeserializationError
 from qorm.protocol import constants as c
 from qorm.protocol.header import parse_header
@@ -62,20 +65,50 @@ def decompress(message: bytes | bytearray | memoryview) -> bytes:
 
     table = [0] * 256
     n_src = len(src)
-    s = p = 8  # write position; next position to hash
+    src_np = np.frombuffer(src, np.uint8)
+    dst_np = np.frombuffer(dst, np.uint8)  # a view: same-length slice writes stay visible
+    s = p = 8  # write position; first position not yet hashed
     d = off  # read position
-    i = 0
-    f = 0
+    plans = _PLANS
     while s < usize:
-        if i == 0:
-            if d >= n_src:
-                raise _fail(d, "stream ends early")
-            f = src[d]
-            d += 1
-            i = 1
-        if f & i:
+        if d >= n_src:
+            raise _fail(d, "stream ends early")
+        f = src[d]
+        d += 1
+        if f == 0 and s + 8 <= usize and d + 8 <= n_src:
+            if d + 17 < n_src and src[d + 8] == 0 and src[d + 17] == 0:
+                # a stretch of all-literal groups (control byte 0 + 8 bytes): copy it at once
+                k = _literal_groups(src_np, d - 1, min((usize - s) // 8, (n_src - d + 1) // 9))
+                block = src_np[d - 1 : d - 1 + 9 * k].reshape(k, 9)[:, 1:].reshape(-1)
+                dst_np[s : s + 8 * k] = block
+                s += 8 * k
+                d += 9 * k - 1
+                continue
+            dst[s : s + 8] = src[d : d + 8]
+            s += 8
+            d += 8
+            continue
+        for step in plans[f]:
+            if s >= usize:
+                break
+            if step:  # a run of literals (hashed lazily, before the next match)
+                if step > usize - s:
+                    step = usize - s
+                if d + step > n_src:
+                    raise _fail(d, "stream ends early")
+                dst[s : s + step] = src[d : d + step]
+                d += step
+                s += step
+                continue
             if d + 2 > n_src:
                 raise _fail(d, "stream ends inside a match")
+            if p < s - 1:  # the table must hold every position before s - 1
+                if s - p < 64:
+                    for q in range(p, s - 1):
+                        table[dst[q] ^ dst[q + 1]] = q
+                else:
+                    _hash_range(table, dst_np, p, s - 1)
+                p = s - 1
             r = table[src[d]]
             n = src[d + 1] + 2
             d += 2
@@ -88,29 +121,53 @@ def decompress(message: bytes | bytearray | memoryview) -> bytes:
                 period = s - r
                 chunk = bytes(dst[r:s])
                 dst[s:end] = (chunk * (n // period + 1))[:n]
-            while p <= s:
-                table[dst[p] ^ dst[p + 1]] = p
-                p += 1
+            if p < s:  # s - 1 and s; positions inside the match are never hashed
+                table[dst[s - 1] ^ dst[s]] = s - 1
+            table[dst[s] ^ dst[s + 1]] = s
             s = p = end
-        else:
-            if d >= n_src:
-                raise _fail(d, "stream ends early")
-            # a run of literals: copy it in one slice, then hash it
-            run = 1
-            while run < 8 and not (f & (i << run)) and (i << run) < 256:
-                run += 1
-            run = min(run, usize - s, n_src - d)
-            dst[s : s + run] = src[d : d + run]
-            d += run
-            s += run
-            i <<= run - 1
-            while p < s - 1:
-                table[dst[p] ^ dst[p + 1]] = p
-                p += 1
-        i = (i << 1) & 0xFF
     if d != n_src:
         raise _fail(d, f"{n_src - d} bytes left over after the stream")
     return bytes(dst)
+
+
+def _plan(control: int) -> tuple[int, ...]:
+    """The operations of one control byte: a positive number is a run of that many
+    literals, 0 a match (bit set)."""
+    steps: list[int] = []
+    for bit in range(8):
+        if control >> bit & 1:
+            steps.append(0)
+        elif steps and steps[-1]:
+            steps[-1] += 1
+        else:
+            steps.append(1)
+    return tuple(steps)
+
+
+_PLANS: Final = tuple(_plan(f) for f in range(256))
+
+
+def _literal_groups(src: npt.NDArray[np.uint8], d: int, limit: int) -> int:
+    """How many consecutive all-literal groups (a zero control byte every 9 bytes) start at
+    ``d``, at most ``limit``."""
+    count = 0
+    while count < limit:
+        window = min(limit - count, 4096)
+        controls = src[d + 9 * count : d + 9 * (count + window) : 9]
+        nonzero = np.flatnonzero(controls)
+        if len(nonzero):
+            return count + int(nonzero[0])
+        count += window
+    return count
+
+
+def _hash_range(table: list[int], dst_np: npt.NDArray[np.uint8], lo: int, hi: int) -> None:
+    """Record positions lo..hi-1 in the hash table (the last one of each hash wins)."""
+    hashes = dst_np[lo:hi] ^ dst_np[lo + 1 : hi + 1]
+    last = np.full(256, -1, np.int64)
+    np.maximum.at(last, hashes, np.arange(lo, hi, dtype=np.int64))
+    for h in np.flatnonzero(last >= 0).tolist():
+        table[h] = int(last[h])
 
 
 def compress(message: bytes | bytearray | memoryview) -> bytes:
