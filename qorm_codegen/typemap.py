@@ -36,6 +36,13 @@ upper-case type char (``J``)
 ``A|B``                                            each alternative normalised
 anything else                                      ``any``
 =================================================  =================================
+
+Arguments and results differ on purpose. A parameter takes the natural Python value qorm's
+encoder sends as that q type (``str`` a symbol, ``bytes`` a string, ``datetime.date`` a date,
+``list[str]`` a symbol vector). A result is typed as qorm's decoder returns it: temporal atoms
+are ``QDate``/``QTimestamp`` ... (exact, with ``.to_python()``), numeric and symbol vectors
+``NDArray[Any]``, temporal vectors ``QVector``, dictionaries ``QDict``, a table
+``ModelResultSet[Row]`` and a table of the schema ``ModelResultSet[Model]``.
 """
 
 from __future__ import annotations
@@ -244,8 +251,14 @@ def _normalise_one(text: str, tables: frozenset[str]) -> str:
 _DT = ("datetime", "")
 _UUID = ("uuid", "")
 
-#: canonical atom -> (annotation of an argument, annotation of a result)
-_ATOM_TYPES: dict[str, PyType] = {
+
+def _from(module: str, name: str, text: str | None = None) -> PyType:
+    return PyType(text or name, frozenset({(module, name)}))
+
+
+#: canonical atom -> what a caller passes: natural Python values, which qorm's encoder sends as
+#: that q type (a q string is ``bytes``: a ``str`` would go as a symbol)
+_PARAM_ATOMS: dict[str, PyType] = {
     "boolean": PyType("bool"),
     "guid": PyType("uuid.UUID", frozenset({_UUID})),
     "byte": PyType("int"),
@@ -257,7 +270,7 @@ _ATOM_TYPES: dict[str, PyType] = {
     "number": PyType("float"),
     "char": PyType("str"),
     "symbol": PyType("str"),
-    "string": PyType("str"),
+    "string": PyType("bytes"),
     "timestamp": PyType("datetime.datetime", frozenset({_DT})),
     "month": PyType("datetime.date", frozenset({_DT})),
     "date": PyType("datetime.date", frozenset({_DT})),
@@ -268,6 +281,25 @@ _ATOM_TYPES: dict[str, PyType] = {
     "time": PyType("datetime.time", frozenset({_DT})),
     "null": PyType("None"),
 }
+
+#: canonical atom -> what qorm's decoder returns for it (temporal atoms are qorm's exact
+#: temporal values, convertible with ``.to_python()``; strings are ``bytes``)
+_RESULT_ATOMS: dict[str, PyType] = {
+    **_PARAM_ATOMS,
+    "timestamp": _from("qorm.types", "QTimestamp"),
+    "month": _from("qorm.types", "QMonth"),
+    "date": _from("qorm.types", "QDate"),
+    "datetime": _from("qorm.types", "QDateTime"),
+    "timespan": _from("qorm.types", "QTimespan"),
+    "minute": _from("qorm.types", "QMinute"),
+    "second": _from("qorm.types", "QSecond"),
+    "time": _from("qorm.types", "QTime"),
+}
+
+#: vectors the decoder returns as numpy arrays (the others are QVector: temporal and guid)
+_NUMPY_VECTORS = frozenset(
+    {"boolean", "byte", "short", "int", "long", "real", "float", "number", "symbol"}
+)
 
 
 def param_type(text: str, tables: dict[str, str]) -> PyType:
@@ -288,20 +320,34 @@ def _py_type(canon: str, tables: dict[str, str], *, result: bool) -> PyType:
 
 
 def _py_one(canon: str, tables: dict[str, str], *, result: bool) -> PyType:
+    result_set = ("qorm.result", "ModelResultSet")
     if canon.startswith("#"):
+        if not result:
+            return ANY  # a table argument: a QTable, a DataFrame ... whatever the encoder takes
         cls = tables[canon[1:]]
-        model = (MODELS_MODULE, cls)
-        if result:
-            return PyType(
-                f"ModelResultSet[{cls}]", frozenset({("qorm.result", "ModelResultSet"), model})
-            )
-        return PyType(f"list[{cls}]", frozenset({model}))
+        return PyType(f"ModelResultSet[{cls}]", frozenset({result_set, (MODELS_MODULE, cls)}))
+    if canon == "table":
+        if not result:
+            return ANY
+        return PyType("ModelResultSet[Row]", frozenset({result_set, ("qorm.result", "Row")}))
     if canon.endswith("[]"):
-        atom = _ATOM_TYPES[canon[:-2]]
-        return PyType(f"list[{atom.text}]", atom.imports)
-    if canon in _ATOM_TYPES:
-        return _ATOM_TYPES[canon]
+        atom = canon[:-2]
+        if not result:
+            inner = _PARAM_ATOMS[atom]
+            return PyType(f"list[{inner.text}]", inner.imports)
+        if atom == "string":
+            return PyType("list[bytes]")
+        if atom in _NUMPY_VECTORS:
+            return PyType(
+                "NDArray[Any]", frozenset({("numpy.typing", "NDArray"), ("typing", "Any")})
+            )
+        return _from("qorm.protocol.values", "QVector")
+    atoms = _RESULT_ATOMS if result else _PARAM_ATOMS
+    if canon in atoms:
+        return atoms[canon]
     if canon == "dict":
+        if result:
+            return _from("qorm.protocol.values", "QDict")
         return PyType("dict[Any, Any]", ANY.imports)
     if canon == "list":
         return PyType("list[Any]", ANY.imports)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import keyword
+import sys
 import textwrap
 from collections.abc import Iterable
 
@@ -367,11 +368,15 @@ def import_line(module: str, names: Iterable[str]) -> str:
 
 
 def import_block(imports: Iterable[Import]) -> tuple[str, ...]:
-    """Import statements in isort sections (stdlib, qorm, local), a blank string between."""
+    """Import statements in isort sections (stdlib, third party, local), a blank string between.
+
+    qorm is third party here, as it is in the projects that use generated code.
+    """
     plain: dict[int, set[str]] = {0: set(), 1: set(), 2: set()}
     froms: dict[int, dict[str, set[str]]] = {0: {}, 1: {}, 2: {}}
     for module, name in imports:
-        section = 2 if module.startswith(".") else 1 if module.split(".")[0] == "qorm" else 0
+        top = module.split(".")[0]
+        section = 2 if module.startswith(".") else 0 if top in sys.stdlib_module_names else 1
         if name:
             froms[section].setdefault(module, set()).add(name)
         else:

@@ -6,6 +6,7 @@
 import datetime
 from typing import Any
 
+from qorm.protocol.values import QDict
 from qorm.result import ModelResultSet
 from qorm.rpc import q_api
 from qorm.session import Session
@@ -44,7 +45,7 @@ def api_last_quote(session: Session) -> ModelResultSet[Quote]:
 
 
 @q_api(".api.spread")
-def api_spread(session: Session, s: str) -> dict[Any, Any]:
+def api_spread(session: Session, s: str) -> QDict:
     """Bid-ask spread statistics of one instrument.
 
     Args:
@@ -70,7 +71,7 @@ def api_vwap(session: Session, s: str) -> float | None:
 
 
 @q_api("counts")
-def counts(session: Session) -> dict[Any, Any]:
+def counts(session: Session) -> QDict:
     """Number of rows in each table."""
     raise NotImplementedError  # never runs: q_api sends the call to q
 

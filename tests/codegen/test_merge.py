@@ -200,4 +200,4 @@ def test_new_import_joins_a_sorted_block_in_isort_order(tick_spec: SchemaSpec) -
     old = old.replace("def upd(", "def upd_helper() -> float:\n    return math.pi\n\n\ndef upd(")
     code = merge_module(old, render_package(tick_spec)["api.py"], "api.py").code
     head = code.split("\n\n\n")[0]
-    assert "import datetime\nimport math\nfrom typing import Any\n\nfrom qorm.result" in head
+    assert "import datetime\nimport math\nfrom typing import Any\n\nfrom qorm.protocol" in head

@@ -51,24 +51,35 @@ def test_normalise(text: str, canonical: str) -> None:
     ("text", "param", "result"),
     [
         ("symbol", "str", "str"),
-        ("symbol[]", "list[str]", "list[str]"),
-        ("date", "datetime.date", "datetime.date"),
-        ("timestamp", "datetime.datetime", "datetime.datetime"),
+        ("long", "int", "int"),
+        ("string", "bytes", "bytes"),
+        ("symbol[]", "list[str]", "NDArray[Any]"),
+        ("long[]", "list[int]", "NDArray[Any]"),
+        ("date[]", "list[datetime.date]", "QVector"),
+        ("string[]", "list[bytes]", "list[bytes]"),
+        ("date", "datetime.date", "QDate"),
+        ("timestamp", "datetime.datetime", "QTimestamp"),
+        ("timespan", "datetime.timedelta", "QTimespan"),
         ("bool|null", "bool | None", "bool | None"),
         ("null|long", "int | None", "int | None"),
-        ("trade", "list[Trade]", "ModelResultSet[Trade]"),
+        ("trade", "Any", "ModelResultSet[Trade]"),
+        ("table", "Any", "ModelResultSet[Row]"),
         ("widget", "Any", "Any"),
         ("long|widget", "Any", "Any"),
-        ("dict", "dict[Any, Any]", "dict[Any, Any]"),
+        ("dict", "dict[Any, Any]", "QDict"),
+        ("list", "list[Any]", "list[Any]"),
     ],
 )
 def test_python_types(text: str, param: str, result: str) -> None:
+    """Arguments are natural Python values; results are what qorm's decoder returns."""
     assert typemap.param_type(text, TABLES).text == param
     assert typemap.return_type(text, TABLES).text == result
 
 
 def test_imports_travel_with_types() -> None:
     assert ("datetime", "") in typemap.param_type("date[]", TABLES).imports
+    assert ("qorm.types", "QDate") in typemap.return_type("date", TABLES).imports
+    assert ("numpy.typing", "NDArray") in typemap.return_type("J", TABLES).imports
     assert ("qorm.result", "ModelResultSet") in typemap.return_type("trade", TABLES).imports
     assert ("typing", "Any") in typemap.return_type("?", TABLES).imports
 

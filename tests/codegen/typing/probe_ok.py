@@ -6,11 +6,11 @@ every ``assert_type`` must hold and no error may be reported.
 
 import datetime
 import uuid
-from typing import Any
 
 from gen import Daily, Instrument, Trade, api_get_trades, api_vwap, get_status, upd
 from typing_extensions import assert_type
 
+from qorm.protocol.values import QDict
 from qorm.query.expr import Column
 from qorm.query.select import SelectQuery
 from qorm.result import ModelResultSet
@@ -63,5 +63,5 @@ def stubs(s: Session) -> None:
         assert_type(row, Trade)
     vwap = api_vwap(s, "AAPL", datetime.datetime(2024, 1, 2), datetime.datetime(2024, 1, 3))
     assert_type(vwap, float | None)
-    assert_type(get_status(s, 1), dict[Any, Any])
+    assert_type(get_status(s, 1), QDict)
     upd(s, "trade", None)

@@ -6,6 +6,7 @@
 import datetime
 from typing import Any
 
+from qorm.protocol.values import QDict
 from qorm.result import ModelResultSet
 from qorm.rpc import q_api
 from qorm.session import Session
@@ -47,7 +48,7 @@ def api_vwap(
 
 
 @q_api("getStatus")
-def get_status(session: Session, x: Any) -> dict[Any, Any]:
+def get_status(session: Session, x: Any) -> QDict:
     """Calls the q function ``getStatus``."""
     raise NotImplementedError  # never runs: q_api sends the call to q
 
