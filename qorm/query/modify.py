@@ -16,6 +16,7 @@ as one argument: ``{[p0] `trade insert p0}``.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -215,8 +216,8 @@ class InsertQuery(Generic[M]):
                 )
         out = []
         for name, f in fields.items():
-            default = f.default
-            values = [r.__dict__.get(name, default) for r in items]
+            # attrgetter reads the instance dict, else the Field's default (non-data descriptor)
+            values = list(map(operator.attrgetter(name), items))
             out.append(
                 to_q_column(
                     values,

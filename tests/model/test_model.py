@@ -243,3 +243,21 @@ def test_insert_checks_are_per_field_and_row() -> None:
         Order.insert([Order(sym="A", qty=1, day="2024-01-01")])  # type: ignore[arg-type]
     with pytest.raises(exc.SerializationError, match=r"Trade\.price.*cannot be a q float"):
         Trade.insert({"price": np.array(["x"]), "sym": ["a"], "size": [1], "time": [t]})
+
+
+def test_temporal_range_is_checked_not_wrapped() -> None:
+    import pandas as pd
+
+    too_old = dt.datetime(1500, 1, 1)
+    with pytest.raises(
+        exc.SerializationError, match=r"Trade\.time, row 1: outside the q timestamp"
+    ):
+        Trade.insert([Trade(sym="a", price=1.0, size=1, time=t) for t in (None, too_old)])
+    ns = Trade.insert(
+        [Trade(sym="a", price=1.0, size=1, time=pd.Timestamp("2000-01-01 00:00:00.000000007"))]
+    ).columns[3]
+    assert ns.data.tolist() == [7]
+    aware = dt.datetime(2000, 1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    assert Trade.insert([Trade(sym="a", price=1.0, size=1, time=aware)]).columns[
+        3
+    ].data.tolist() == [0]
