@@ -192,6 +192,10 @@ def dot(ip: Interp, args: list[K]) -> K:
 
     def change(cur: K) -> K:
         if count(i) == 0 and i.t >= 0:
+            from qorm.embedded.evaluator import _is_join, join_in_place
+
+            if y is not None and _is_join(f):
+                return join_in_place(cur, y)
             return ip.apply(f, [cur] if y is None else [cur, y])
         idx: list[K | None] = list(list_items(i)) if i.t >= 0 else [i]
         if y is None:

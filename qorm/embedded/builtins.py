@@ -238,6 +238,8 @@ def avg(ip: Interp, x: K) -> K:
             r = np.float64(d[ok].sum() / n) if n else np.float64("nan")
         return K(-9, r)
 
+    if x.t == DICT:
+        return avg(ip, x.d[1])
     if x.t == 0 and x.d and all(i.t < 0 for i in x.d):
         # in a mixed list nulls count as zero
         d = _as_float_list(x).d
@@ -320,7 +322,10 @@ for _k in ("var", "dev", "svar", "sdev"):
 
 @kw("wsum", 2)
 def wsum(ip: Interp, w: K, x: K) -> K:
-    return sum_(ip, arith("*", w, x))
+    r = sum_(ip, arith("*", w, x))
+    if r.t < 0 and r.t in (-5, -6, -7):
+        return K(-9, np.float64(r.d))
+    return r
 
 
 @kw("wavg", 2)
@@ -362,7 +367,8 @@ def _uniform(x: K, f: Callable[[K], K], fold: Callable[[K, K], K] | None = None)
             out.append(acc)
         return klist(out)
     if x.t < 0:
-        return f(ensure_vector(x))
+        r = f(ensure_vector(x))
+        return K(-r.t, r.d[0]) if 0 < r.t < 20 and len(r.d) == 1 else r
     return f(x)
 
 
@@ -400,7 +406,7 @@ def _running(v: K, is_max: bool) -> K:
         if not is_max:
             r = np.where(np.isinf(r) & (r > 0) & np.isnan(d), np.inf, r)
         return K(t, r.astype(d.dtype))
-    if t in INT_TYPES or t in (1, 4):
+    if t in INT_TYPES or t in (1, 4, 10):
         if t in INT_TYPES:
             fill = -INFS[t] if is_max else INFS[t]
             dd = np.where(d == NULLS[t], fill, d)
@@ -1023,7 +1029,10 @@ def key(ip: Interp, x: K) -> K:
     if x.t in (-7, -6, -5):
         return til(ip, x)
     if x.t > 0 and x.t < 20:
-        return K(-11, "")  # enumeration domain: not supported
+        from qorm.embedded.model import TYPE_NAMES
+
+        names = {v: k for k, v in TYPE_NAMES.items()}
+        return K(-11, names.get(x.t, ""))
     raise Q("type")
 
 
@@ -1241,7 +1250,12 @@ def like_regex(pattern: str) -> re.Pattern[str]:
 
 @kw("like", 2)
 def like(ip: Interp, x: K, y: K) -> K:
-    rx = like_regex(to_str(y))
+    pat = to_str(y)
+    if pat.count("*") >= 2 and any(
+        i not in (0, len(pat) - 1) for i, ch in enumerate(pat) if ch == "*"
+    ):
+        raise Q("nyi")
+    rx = like_regex(pat)
     if x.t == -SYM or x.t == CHAR or x.t == -CHAR:
         return boolean(rx.match(to_str(x)) is not None)
     if x.t == SYM:
@@ -1392,6 +1406,10 @@ def drop(ip: Interp, x: K, y: K) -> K:
         return take_idx(y, idx)
     if x.t in (7, 6) and y.t >= 0 and y.t != DICT:
         return cut(ip, x, y)
+    if y.t == DICT and x.t >= 0 and x.t < 20:
+        keep = not_(ip, in_(ip, y.d[0], x))
+        idx = np.flatnonzero(keep.d)
+        return K(DICT, (take_idx(y.d[0], idx), take_idx(y.d[1], idx)))
     if x.t == DICT:
         keep = not_(ip, in_(ip, x.d[0], ensure_vector(y)))
         idx = np.flatnonzero(keep.d)

@@ -73,6 +73,14 @@ def _target(x: K) -> tuple[int, bool]:
 
 
 def cast(ip: Interp, x: K, y: K) -> K:
+    if x.t == CHAR and y.t == 0:
+        types = [K(-CHAR, c) for c in x.d]
+        items = list_items(y)
+        if len(types) != len(items):
+            raise Q("length")
+        return klist([cast(ip, a, b) for a, b in zip(types, items)])
+    if x.t == -SYM and str(x.d) in _PARTS:
+        return _date_part(str(x.d), y)
     if x.t >= 0 and x.t < 20 and x.t != CHAR:
         items = list_items(x)
         if y.t >= 0 and y.t < 20 and len(items) == len(list_items(y)):
@@ -84,6 +92,39 @@ def cast(ip: Interp, x: K, y: K) -> K:
     if tok:
         return parse_strings(t, y)
     return cast_type(t, y)
+
+
+_PARTS = {"year", "mm", "dd", "hh", "uu", "ss", "week"}
+
+
+def _date_part(part: str, y: K) -> K:
+    """`` `year$``, `` `mm$`` ... parts of a temporal value as ints."""
+    t = abs(y.t)
+    if t not in TEMPORAL:
+        raise Q("type")
+    d = np.asarray(y.d)
+    if part in ("year", "mm", "dd", "week"):
+        days = _temporal_convert(t, 14, d) if t != 14 else d
+        dt = np.datetime64("2000-01-01") + days.astype("timedelta64[D]")
+        if part == "year":
+            r = dt.astype("datetime64[Y]").astype(np.int64) + 1970
+        elif part == "mm":
+            r = dt.astype("datetime64[M]").astype(np.int64) % 12 + 1
+        elif part == "dd":
+            r = (dt - dt.astype("datetime64[M]")).astype(np.int64) + 1
+        else:
+            raise Q("nyi: `week$")
+    else:
+        ns = _temporal_convert(t, 16, d) if t != 16 else d
+        ns = np.mod(ns, NS_DAY) if t in (12, 15) else ns
+        unit = {"hh": 3_600_000_000_000, "uu": 60_000_000_000, "ss": 1_000_000_000}[part]
+        r = (
+            np.floor_divide(ns, unit) % (24 if part == "hh" else 60)
+            if part != "hh"
+            else np.floor_divide(ns, unit)
+        )
+    r = np.asarray(r, dtype=np.int32)
+    return K(-6, r[()]) if y.t < 0 else K(6, r)
 
 
 def enumerate_(ip: Interp, domain: str, y: K) -> K:

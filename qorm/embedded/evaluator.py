@@ -265,7 +265,8 @@ class Interp:
             return v
         old = self.lookup_for_amend(name)
         if idx is None:
-            newv = self.apply(self.ev(op), [old, v])
+            opv = self.ev(op)
+            newv = join_in_place(old, v) if _is_join(opv) else self.apply(opv, [old, v])
             self.assign_name(name, newv, glob)
             return v
         ivals: list[K | None] = []
@@ -344,6 +345,29 @@ class Interp:
 
 
 NIL_FN = K(101, None)
+
+
+def _is_join(f: K) -> bool:
+    return f.t == 102 and isinstance(f.d, Prim) and f.d.glyph in (",", ",:")
+
+
+def join_in_place(old: K, v: K) -> K:
+    """``x,:y`` (and ``.[`x;();,;y]``): appending keeps x's type, as kdb+ checks it."""
+    from qorm.embedded.verbs import join
+
+    if old.t == TABLE and v.t in (TABLE, DICT, 0):
+        from qorm.embedded.tables import insert_value, upsert_value
+
+        if v.t == DICT and v.d[0].t == TABLE:
+            raise Q("type")
+        return insert_value(old, v)[0]
+    if old.t == DICT and old.d[0].t == TABLE:
+        from qorm.embedded.tables import upsert_value
+
+        return upsert_value(None, old, v)
+    if 0 < old.t < 20 and len(old.d) and abs(v.t) != old.t and v.t != 0:
+        raise Q("type")
+    return join(old, v)
 
 
 def truthy(c: K) -> bool:

@@ -295,7 +295,7 @@ def run(
         from qorm.embedded.tables import set_keys, unkey
 
         nkeys = len(t.d[0].d)
-        if kind in ("update", "delete"):
+        if kind in ("update", "delete") or (kind == "select" and by is None and not cols):
             r = run(ip, kind, unkey(t), where, by, cols, limit, distinct)
             return set_keys(r, nkeys) if r.t == TABLE and all(c in r.d for c in t.d[0].d) else r
         t = unkey(t)
@@ -450,7 +450,7 @@ def _grouped(
         if len(by) == 1 and by[0][0] == "" and cols and len(cols) == 1:
             return K(DICT, (keytab.d[next(iter(keytab.d))], vt.d[cols[0][0]]))
         if len(by) == 1 and by[0][0] == "":
-            return K(DICT, (keytab.d[next(iter(keytab.d))], vt))
+            return K(DICT, (K(TABLE, {"": keytab.d[next(iter(keytab.d))]}), vt))
         if cols and len(cols) == 1 and cols[0][0] == "":
             return K(DICT, (keytab, vt.d[cols[0][0]]))
         return K(DICT, (keytab, vt))

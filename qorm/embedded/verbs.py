@@ -285,13 +285,9 @@ def _cmp_operands(x: K, y: K) -> tuple[Any, Any, bool]:
         aa = a.astype(np.int64)
         bb = b.astype(np.int64)
         if tx in INT_TYPES:
-            aa = np.where(
-                a == NULLS[tx], NULLS[7], np.where(a == -NULLS[tx] - 1, -NULLS[7] - 1, aa)
-            )
+            aa = np.where(a == NULLS[tx], NULLS[7], aa)
         if ty in INT_TYPES:
-            bb = np.where(
-                b == NULLS[ty], NULLS[7], np.where(b == -NULLS[ty] - 1, -NULLS[7] - 1, bb)
-            )
+            bb = np.where(b == NULLS[ty], NULLS[7], bb)
         return aa, bb, False
     return to_float(tx, a), to_float(ty, b), True
 
@@ -582,7 +578,12 @@ def set_attr(a: str, y: K) -> K:
     """`` `s#x``: the attribute is recorded (``s`` is checked: the items must be ascending)."""
     code = ATTRS[a]
     if y.t == DICT:
-        return K(DICT, y.d, code)
+        keys = y.d[0]
+        if code == 1 and keys.t == TABLE:
+            return K(DICT, (set_attr(a, keys), y.d[1]), code)
+        if code == 1 and 0 < keys.t < 20:
+            keys = K(keys.t, keys.d, 1)
+        return K(DICT, (keys, y.d[1]), code)
     if y.t == TABLE:
         if not y.d:
             return y
@@ -701,6 +702,8 @@ def polyad(ip: Interp, g: str, args: list[K]) -> K:
 
 def bang(ip: Interp, x: K, y: K) -> K:
     """``x!y``: dictionary, or ``n!t`` to key/unkey a table."""
+    if x.t in (-7, -6) and int(x.d) in (-8, -9):
+        return _ipc_bytes(int(x.d), y)
     if x.t in (-7, -6, -5) and (y.t == TABLE or (y.t == DICT and y.d[0].t == TABLE)):
         from qorm.embedded.tables import set_keys
 
