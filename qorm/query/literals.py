@@ -42,6 +42,7 @@ from qorm.types import (
     QTime,
     QTimespan,
     QTimestamp,
+    temporal_from_numpy,
 )
 
 __all__ = ["infer_column_type", "ipc_value", "needs_enlist", "q_source"]
@@ -159,12 +160,13 @@ def _natural_atom(value: object) -> Any:
     ctype = infer_column_type(value)
     if ctype is None:
         raise exc.SerializationError(f"cannot send {type(value).__name__} {value!r} as a q value")
-    if isinstance(value, np.datetime64):
-        return QTimestamp(
-            int(value.astype("datetime64[ns]").astype(np.int64)) - 946_684_800_000_000_000
-        )
-    if isinstance(value, np.timedelta64):
-        return QTimespan(int(value.astype("timedelta64[ns]").astype(np.int64)))
+    if isinstance(value, (np.datetime64, np.timedelta64)):
+        code = c.TIMESTAMP if isinstance(value, np.datetime64) else c.TIMESPAN
+        try:
+            raw = int(temporal_from_numpy(code, np.array([value]))[0])
+        except OverflowError as e:
+            raise exc.SerializationError(f"{value!r}: {e}") from None
+        return QTimestamp(raw) if code == c.TIMESTAMP else QTimespan(raw)
     return _exact_atom(value, ctype)
 
 
