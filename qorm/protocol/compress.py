@@ -177,8 +177,8 @@ def compress(message: bytes | bytearray | memoryview) -> bytes:
     """
     y = bytes(message)
     t = len(y)
-    if t >= 2**32 or t < c.HEADER_SIZE:
-        return y
+    if t >= 2**32 or t < c.HEADER_SIZE or y[2]:
+        return y  # too big for this framing, not a message, or compressed already
     e = t // 2
     out = bytearray(e if e > 12 else 12)
     out[0:4] = y[0:4]

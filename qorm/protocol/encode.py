@@ -782,7 +782,7 @@ def serialize(
 
     ``msgtype`` is a :class:`~qorm.protocol.constants.MessageType` (or 0/1/2). With
     ``compress=True`` the message is compressed as kdb+ does it (and sent plain when that does
-    not halve it). ``capability`` is the one agreed in the handshake: values it cannot carry
+    not halve it, or when ``capability`` is below 2, which cannot carry compression). ``capability`` is the one agreed in the handshake: values it cannot carry
     (guids below 3, timestamps/timespans at 0) raise :class:`~qorm.exc.SerializationError`,
     as does any value that cannot be encoded; the message names the type and where it is.
     """
@@ -792,6 +792,6 @@ def serialize(
     size = c.HEADER_SIZE + sum(len(p) if isinstance(p, bytes) else p.nbytes for p in parts)
     parts.insert(0, pack_header(msgtype, size, capability=capability))
     message = b"".join(parts)
-    if compress:
+    if compress and capability >= c.CAPABILITY_COMPRESSION:
         return _compress(message)
     return message

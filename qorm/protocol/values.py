@@ -211,6 +211,13 @@ class QVector:
         return self.data
 
 
+def _same_q_value(a: object, b: object) -> bool:
+    """Exact q equality: the same type, attributes and bits (nulls and NaNs included)."""
+    from qorm.protocol.encode import encode_payload
+
+    return encode_payload(a) == encode_payload(b)
+
+
 @dataclasses.dataclass(eq=False)
 class QDict(Mapping[Any, Any]):
     """A q dictionary: ``keys_`` and ``values_`` are q values of equal count (vectors, lists,
@@ -235,6 +242,13 @@ class QDict(Mapping[Any, Any]):
 
     def __repr__(self) -> str:
         return f"QDict({self.keys_!r}, {self.values_!r}, sorted={self.sorted})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QDict):
+            return NotImplemented
+        return _same_q_value(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @dataclasses.dataclass(eq=False)
@@ -273,6 +287,14 @@ class QTable:
 
     def __repr__(self) -> str:
         return f"QTable({len(self)} rows, columns={list(self.columns)})"
+
+    def __eq__(self, other: object) -> bool:
+        """Exact q equality (column order, types, attributes, values, nulls)."""
+        if not isinstance(other, QTable):
+            return NotImplemented
+        return _same_q_value(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def to_pandas(self) -> pd.DataFrame:
         """A pandas DataFrame: nulls become NaN/NaT/``pd.NA`` (never 0 or 1970), symbols are
@@ -314,6 +336,13 @@ class QKeyedTable:
 
     def __repr__(self) -> str:
         return f"QKeyedTable({len(self)} rows, keys={self.keys.column_names}, values={self.values.column_names})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QKeyedTable):
+            return NotImplemented
+        return _same_q_value(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def to_pandas(self) -> pd.DataFrame:
         """A DataFrame indexed by the key columns."""

@@ -71,3 +71,35 @@ def test_compress_gives_up_unless_half() -> None:
     assert compress(noise) == noise
     tiny = serialize(1)
     assert compress(tiny) == tiny
+
+
+def test_eight_byte_size_compression_framing() -> None:
+    """Byte 2 = 2: the uncompressed size takes 8 bytes (messages over 4 GB); same stream."""
+    _expr, message = qpython_compressed()[0]
+    body = message[12:]
+    size8 = int.from_bytes(message[8:12], "little").to_bytes(8, "little")
+    framed = bytes([1, 0, 2, 0]) + (len(body) + 16).to_bytes(4, "little") + size8 + body
+    assert decompress(framed) == decompress(message)
+
+
+def test_big_endian_compressed_round_trip() -> None:
+    payload = bytes.fromhex("07000000012c") + bytes(8 * 300)  # 300 zero longs, big-endian
+    message = bytes([0, 1, 0, 0]) + (len(payload) + 8).to_bytes(4, "big") + payload
+    packed = compress(message)
+    assert packed[2] == 1 and len(packed) < len(message) // 2
+    assert int.from_bytes(packed[4:8], "big") == len(packed)
+    assert decompress(packed) == message
+    assert deserialize(packed).tolist() == [0] * 300  # type: ignore[attr-defined]
+
+
+def test_accepts_bytearray_and_memoryview() -> None:
+    message = serialize([1, 2, 3])
+    assert deserialize(bytearray(message)).tolist() == [1, 2, 3]  # type: ignore[attr-defined]
+    assert deserialize(memoryview(message)).tolist() == [1, 2, 3]  # type: ignore[attr-defined]
+
+
+def test_compression_needs_capability_2_and_is_not_applied_twice() -> None:
+    value = list(range(1000))
+    assert serialize(value, compress=True, capability=1) == serialize(value)
+    packed = serialize(value, compress=True)
+    assert packed[2] == 1 and compress(packed) == packed

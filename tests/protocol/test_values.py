@@ -127,3 +127,16 @@ def test_long_symbol_vectors(distinct: int) -> None:
     raw = np.array([b"\xff\xfe", b"ok"] * 200, dtype=object)  # not UTF-8: kept losslessly
     message = serialize(np.array(raw.tolist(), dtype="S2"))
     assert serialize(deserialize(message)) == message
+
+
+def test_exact_equality() -> None:
+    a = QTable({"x": np.array([1, 2]), "s": np.array(["a", "b"], dtype=object)})
+    b = QTable({"x": np.array([1, 2]), "s": np.array(["a", "b"], dtype=object)})
+    assert a == b
+    assert a != QTable({"x": np.array([1, 2], np.int32), "s": b["s"]})  # int vs long
+    assert a != QTable({"s": b["s"], "x": b["x"]})  # column order matters
+    d1 = QDict(np.array(["k"], dtype=object), np.array([1.0]))
+    assert d1 == QDict(np.array(["k"], dtype=object), np.array([1.0]))
+    assert d1 != QDict(np.array(["k"], dtype=object), np.array([1.0]), sorted=True)
+    kt = QKeyedTable(QTable({"k": np.array([1])}), QTable({"v": np.array([2])}))
+    assert kt == QKeyedTable(QTable({"k": np.array([1])}), QTable({"v": np.array([2])}))
