@@ -310,6 +310,7 @@ class AsyncConnection:
         except asyncio.TimeoutError as e:
             for p in holder:
                 p.closed = True
+                p.handshake.cancel()  # nobody awaits it any more
                 if p.transport is not None:
                     p.transport.abort()
             raise exc.ConnectionTimeoutError(
@@ -393,15 +394,25 @@ class AsyncConnection:
                 error = exc.ConnectionTimeoutError(
                     f"no reply from {self.options.describe()} within {limit}s"
                 )
-                p._break(error)
+                self._abandon(p, waiter, error)
                 raise error from e
             except asyncio.CancelledError:
                 # The reply would arrive later and be taken for the next query's: give up
                 # the connection rather than risk that.
-                p._break(exc.ConnectionError("a query was cancelled while awaiting its reply"))
+                self._abandon(
+                    p, waiter, exc.ConnectionError("a query was cancelled while awaiting its reply")
+                )
                 raise
             await p.drain()
         return check_reply(message.value, expr)
+
+    @staticmethod
+    def _abandon(p: _IPCProtocol, waiter: asyncio.Future[Message], error: BaseException) -> None:
+        """Break the connection after its waiter was given up (nobody awaits it any more)."""
+        if p.waiter is waiter:
+            p.waiter = None
+        waiter.cancel()
+        p._break(error)
 
     async def send_async(self, expr: str | bytes, *args: Any) -> None:
         """Send an async message (no reply)."""
