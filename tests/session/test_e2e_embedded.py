@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -17,25 +16,6 @@ from qorm.types import Date, Float, Int, Symbol
 from tests.query.models import Quote, Trade
 
 SYMS = ["AAPL", "GOOG", "MSFT", "a b", "x`y;z"]
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Session]:
-    from qorm.engine import Engine
-
-    try:
-        engine = Engine.embedded()
-    except Exception as e:  # pragma: no cover - depends on the embedded engine landing
-        pytest.skip(f"embedded q engine not available: {e}")
-    try:
-        with Session(engine) as s:
-            try:
-                assert s.raw("1+1") == 2
-            except Exception as e:  # pragma: no cover
-                pytest.skip(f"embedded q engine not usable: {e}")
-            yield s
-    finally:
-        engine.dispose()
 
 
 def frame(seed: int, n: int = 200) -> pd.DataFrame:

@@ -3,11 +3,8 @@ as filter arguments, selects exactly the rows pandas selects (embedded engine)."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,21 +15,6 @@ from tests.query.models import Trade
 # q symbols are NUL-terminated on the wire, so NUL cannot be part of one.
 TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=("Cs",)), max_size=12)
 SPECIAL = ['"', "`", ";", "\n", "\\", "'", " ", "]}", "`a`b", 'x"];exit 1;', "é", "日本", ""]
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Session]:
-    from qorm.engine import Engine
-
-    try:
-        engine = Engine.embedded()
-    except Exception as e:  # pragma: no cover
-        pytest.skip(f"embedded q engine not available: {e}")
-    try:
-        with Session(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
 
 
 @settings(

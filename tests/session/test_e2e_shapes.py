@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,21 +22,6 @@ from tests.query.models import Quote, Trade
 from tests.session.test_e2e_embedded import SYMS, frame, load
 
 SEEDS = [21, 22, 23]
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Session]:
-    from qorm.engine import Engine
-
-    try:
-        engine = Engine.embedded()
-    except Exception as e:  # pragma: no cover
-        pytest.skip(f"embedded q engine not available: {e}")
-    try:
-        with Session(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("seed", SEEDS)

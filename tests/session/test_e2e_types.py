@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -64,21 +63,6 @@ class Position(KeyedModel):
     sym: Symbol = field(primary_key=True)
     acct: Long = field(primary_key=True)
     qty: Float
-
-
-@pytest.fixture(scope="module")
-def session() -> Iterator[Session]:
-    from qorm.engine import Engine
-
-    try:
-        engine = Engine.embedded()
-    except Exception as e:  # pragma: no cover
-        pytest.skip(f"embedded q engine not available: {e}")
-    try:
-        with Session(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
 
 
 FULL = AllTypes(

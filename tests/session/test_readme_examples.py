@@ -3,7 +3,6 @@ where the README prints it, with valid q where the seed's printed q was not vali
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -41,18 +40,6 @@ class DailyPrice(KeyedModel):
     date: Date = field(primary_key=True)
     close: Float
     volume: Long
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[object]:
-    from qorm.engine import Engine
-
-    try:
-        eng = Engine.embedded()
-    except Exception as e:  # pragma: no cover
-        pytest.skip(f"embedded q engine not available: {e}")
-    yield eng
-    eng.dispose()
 
 
 def trades() -> list[Trade]:
