@@ -41,7 +41,8 @@ hand, and take the default shown)::
       ]
     }
 
-Errors name the file, the line and the JSON path of the value at fault
+:data:`JSON_SCHEMA` is the same description as a JSON Schema. Errors name the file, the line and
+the JSON path of the value at fault
 (:class:`~qorm_codegen.errors.DumpError`). Unknown keys are errors too, so a typo in a
 hand-edited dump is caught rather than ignored.
 """
@@ -65,10 +66,84 @@ from qorm_codegen.spec import (
     TableSpec,
 )
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "dumps", "load", "loads", "write"]
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "JSON_SCHEMA", "dumps", "load", "loads", "write"]
 
 FORMAT_NAME = "qorm-codegen-schema"
 FORMAT_VERSION = 1
+
+_NAME: dict[str, Any] = {"type": "string", "minLength": 1}
+_TEXT: dict[str, Any] = {"type": "string"}
+
+#: The format as a JSON Schema (draft 2020-12), for editors and other tools. The reader also
+#: checks what a schema cannot say: keys and the partition column name existing columns, names
+#: are unique.
+JSON_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "qorm-codegen schema dump",
+    "type": "object",
+    "required": ["format", "version"],
+    "additionalProperties": False,
+    "properties": {
+        "format": {"const": FORMAT_NAME},
+        "version": {"const": FORMAT_VERSION},
+        "source": _TEXT,
+        "tables": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "columns"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": _NAME,
+                    "kind": {"enum": ["memory", "splayed", "partitioned"]},
+                    "keys": {"type": "array", "items": _NAME},
+                    "partition": _TEXT,
+                    "columns": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "type"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "name": _NAME,
+                                "type": {
+                                    "type": "string",
+                                    "pattern": "^[bgxhijefcspmdznuvtBGXHIJEFCSPMDZNUVT ]$",
+                                },
+                                "attr": {"enum": ["", "s", "u", "p", "g"]},
+                                "foreign": _TEXT,
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "functions": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "additionalProperties": False,
+                "properties": {
+                    "name": _NAME,
+                    "params": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name"],
+                            "additionalProperties": False,
+                            "properties": {"name": _NAME, "type": _TEXT, "description": _TEXT},
+                        },
+                    },
+                    "returns": _TEXT,
+                    "returns_description": _TEXT,
+                    "description": _TEXT,
+                },
+            },
+        },
+    },
+}
 
 _T = TypeVar("_T")
 _Path = tuple[str | int, ...]

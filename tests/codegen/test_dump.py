@@ -117,3 +117,21 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_top_level_not_an_object() -> None:
     err = _bad("[]")
     assert "expected an object" in str(err)
+
+
+def test_json_schema_agrees_with_the_reader(tick_spec: SchemaSpec) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(dump.JSON_SCHEMA)
+    validator.check_schema(dump.JSON_SCHEMA)
+    assert list(validator.iter_errors(json.loads(dump.dumps(tick_spec)))) == []
+    assert list(validator.iter_errors(json.loads(GOOD))) == []
+    for old, new in [
+        ('"type": "f"', '"type": "float"'),
+        ('"kind": "partitioned"', '"knid": "partitioned"'),
+        ('"version": 1', '"version": 2'),
+        ('"attr": "u"', '"attr": "q"'),
+    ]:
+        bad = json.loads(GOOD.replace(old, new, 1))
+        assert list(validator.iter_errors(bad)), (old, new)
+        with pytest.raises(DumpError):
+            dump.loads(GOOD.replace(old, new, 1))
