@@ -41,13 +41,16 @@ from qorm.protocol.connection import (
 from qorm.protocol.constants import CAPABILITY_MAX, MessageType
 from qorm.transport.common import is_loopback
 
-__all__ = ["EmbeddedServer", "Executor", "load_users"]
+__all__ = ["Authenticator", "EmbeddedServer", "Executor", "load_users"]
 
 log = logging.getLogger("qorm.embedded.server")
 
 #: Evaluates one received message value (a char vector, or a general list ``(f; args...)``)
 #: and returns the reply value; raises to reply with an error.
 Executor = Callable[[object], object]
+
+#: Decides a login from (user, password), like q's ``.z.pw``.
+Authenticator = Callable[[str, str], bool]
 
 #: Default largest message a client may send: 1 GiB (``max_message_size`` to change).
 DEFAULT_SERVER_MAX_MESSAGE: Final = 2**30
@@ -131,8 +134,9 @@ class EmbeddedServer:
     """A kdb+-compatible IPC server running in a background thread.
 
     ``EmbeddedServer(port=0)`` picks a free port (read it from :attr:`port`). ``users`` is a
-    ``{name: password}`` mapping or a file of ``user:password`` lines; without it anyone may
-    connect, with it others are refused by closing the socket, as kdb+ does. ``load`` is a q
+    ``{name: password}`` mapping, a file of ``user:password`` lines, or a ``(user, password)
+    -> bool`` callable (q's ``.z.pw``); without it anyone may connect, with it others are
+    refused by closing the socket, as kdb+ does. ``load`` is a q
     script run before serving. ``executor`` replaces the q interpreter (tests, mocks): it gets
     each message's value and returns the reply. ``unix`` also (or instead, with ``port=None``)
     listens on a Unix domain socket path. ``compression=None`` compresses replies over 2000
@@ -146,7 +150,7 @@ class EmbeddedServer:
         self,
         port: int | None = 0,
         host: str = "127.0.0.1",
-        users: Mapping[str, str] | str | os.PathLike[str] | None = None,
+        users: Mapping[str, str] | str | os.PathLike[str] | Authenticator | None = None,
         load: str | os.PathLike[str] | None = None,
         executor: Executor | None = None,
         *,
@@ -162,7 +166,12 @@ class EmbeddedServer:
         self.host = host
         self._requested_port = port
         self.unix = os.fspath(unix) if unix is not None else None
-        self.users = load_users(users)
+        self.authenticate: Authenticator | None = None
+        if callable(users):
+            self.users: dict[str, str] | None = None
+            self.authenticate = users
+        else:
+            self.users = load_users(users)
         self.load = load
         self._executor = executor
         self.max_message_size = max_message_size
@@ -382,9 +391,19 @@ class EmbeddedServer:
 
     def _login(self, client: _Client, hello: ClientHello) -> None:
         users = self.users
-        if users is not None and not (
-            hello.username in users and _password_ok(users[hello.username], hello.password)
-        ):
+        if users is not None:
+            allowed = hello.username in users and _password_ok(
+                users[hello.username], hello.password
+            )
+        elif self.authenticate is not None:
+            try:
+                allowed = bool(self.authenticate(hello.username, hello.password))
+            except Exception:  # a failing check refuses, as a failing .z.pw does
+                log.warning("the authenticate callback raised", exc_info=True)
+                allowed = False
+        else:
+            allowed = True
+        if not allowed:
             log.warning("rejected login of %r from %s", hello.username, client.describe())
             client.proto.reject()
             self._drop(client, None)
@@ -409,7 +428,8 @@ class EmbeddedServer:
         except Exception as e:  # any q or Python error becomes an error reply, as in q
             failed = error_name(e)
             if not (isinstance(e, exc.QError) or hasattr(e, "name")):
-                log.debug("executor raised", exc_info=True)
+                # Not a q error but a bug in the executor: worth a trace in the log.
+                log.warning("evaluating a message from %s failed", client.describe(), exc_info=True)
             result = None
         if message.msgtype is not MessageType.SYNC:
             if failed is not None:

@@ -83,6 +83,19 @@ class TestLogin:
             with pytest.raises(exc.AuthenticationError):
                 SyncConnection("127.0.0.1", server.port, "eve", "pw", timeout=5).open()
 
+    def test_callable_like_z_pw(self) -> None:
+        def check(user: str, password: str) -> bool:
+            if user == "boom":
+                raise RuntimeError("bug in the check")
+            return password == user[::-1]
+
+        with EmbeddedServer(users=check, executor=echo) as server:
+            with SyncConnection("127.0.0.1", server.port, "abc", "cba", timeout=5) as conn:
+                assert conn.query("x") == b"x"
+            for user, password in [("abc", "abc"), ("boom", "moob")]:
+                with pytest.raises(exc.AuthenticationError):
+                    SyncConnection("127.0.0.1", server.port, user, password, timeout=5).open()
+
     def test_bad_users_file(self, tmp_path: Path) -> None:
         path = tmp_path / "users.txt"
         path.write_text("alice\n")
