@@ -98,3 +98,62 @@ def test_pykx_reads_qorm_table_as_dataframe() -> None:
     df = pd.DataFrame({"sym": np.array(["x", "y"], dtype=object), "v": [1.0, 2.0]})
     back = kx.deserialize(serialize(df)).pd()
     pd.testing.assert_frame_equal(back, df, check_dtype=False)
+
+
+_TEMPORAL_RAW = {
+    12: st.integers(-(2**62), 2**62),
+    13: st.integers(-(2**20), 2**20),
+    14: st.integers(-(2**24), 2**24),
+    16: st.integers(-(2**62), 2**62),
+    17: st.integers(-(2**30), 2**30),
+    18: st.integers(-(2**30), 2**30),
+    19: st.integers(-(2**30), 2**30),
+}
+
+
+@SETTINGS
+@given(st.data())
+def test_temporal_conversions_agree_with_pykx(data: st.DataObject) -> None:
+    code = data.draw(st.sampled_from(sorted(_TEMPORAL_RAW)))
+    raw = data.draw(st.lists(_TEMPORAL_RAW[code] | st.just(None), max_size=10))
+    width = np.int64 if code in (12, 16) else np.int32
+    null = np.iinfo(width).min
+    storage = np.array([null if r is None else r for r in raw], dtype=width)
+    vector = QVector(code, storage)
+    ours = vector.to_numpy()
+    theirs = kx.deserialize(serialize(vector)).np()
+    assert ours.dtype == theirs.dtype
+    assert np.array_equal(ours, theirs, equal_nan=True)
+
+
+@SETTINGS
+@given(st.integers(0, 30), st.data())
+def test_table_to_pandas_agrees_with_pykx(rows: int, data: st.DataObject) -> None:
+    draw = data.draw
+    table = QTable(
+        {
+            "sym": np.array(
+                draw(
+                    st.lists(st.sampled_from(["a", "bb", "ccc", ""]), min_size=rows, max_size=rows)
+                ),
+                dtype=object,
+            ),
+            "time": QVector(
+                12, draw(hnp.arrays("int64", rows, elements=st.integers(-(2**62), 2**62)))
+            ),
+            "date": QVector(
+                14, draw(hnp.arrays("int32", rows, elements=st.integers(-(10**5), 10**5)))
+            ),
+            "price": draw(hnp.arrays("float64", rows)),
+            "size": draw(hnp.arrays("int64", rows, elements=st.integers(-(2**62), 2**62))),
+            "qty": draw(hnp.arrays("int32", rows, elements=st.integers(-(2**30), 2**30))),
+        }
+    )
+    ours = table.to_pandas()
+    theirs = kx.deserialize(serialize(table)).pd()
+    assert list(ours.columns) == list(theirs.columns)
+    for name in ours.columns:
+        a, b = ours[name].to_numpy(), theirs[name].to_numpy()
+        if a.dtype.kind == "M":
+            b = b.astype(a.dtype)
+        assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
