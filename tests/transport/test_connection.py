@@ -359,3 +359,32 @@ def test_any_chunking_gives_the_same_messages(
             break
     assert received == texts
     assert not client.has_partial_message()
+
+
+@given(
+    data=st.one_of(
+        st.binary(max_size=200),
+        # a plausible header followed by random bytes: exercises the payload decoder
+        st.builds(
+            lambda mt, comp, body: (
+                bytes((1, mt, comp, 0)) + struct.pack("<I", 8 + len(body)) + body
+            ),
+            st.integers(0, 2),
+            st.integers(0, 1),
+            st.binary(min_size=1, max_size=200),
+        ),
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_garbage_raises_only_documented_errors(data: bytes) -> None:
+    for role in (Role.SERVER, Role.CLIENT):
+        conn = server_after_login() if role is Role.SERVER else client_after_login()
+        if role is Role.CLIENT:
+            conn.state = State.AWAITING_RESPONSE
+        conn.receive_data(data)
+        try:
+            for _ in range(10):
+                if conn.next_event() is NEED_DATA:
+                    break
+        except (ProtocolError, exc.DeserializationError):
+            pass
