@@ -1021,8 +1021,12 @@ def key(ip: Interp, x: K) -> K:
         return cols(ip, x)
     if x.t == -SYM:
         name = str(x.d)
-        if name.startswith(".") or name == "":
-            d = ip.namespace(name if name else ".") if name not in (".", "") else _root(ip)
+        if name == "":
+            # the namespaces: q's own, then the user's in order of creation
+            user = list(dict.fromkeys(k.split(".")[1] for k in ip.g if k.startswith(".")))
+            return vec(SYM, ["q", "Q", "h", "j", "o", *[u for u in user if u not in "qQhjo"]])
+        if name.startswith("."):
+            d = ip.namespace(name) if name != "." else _root(ip)
             return d.d[0]  # type: ignore[no-any-return]  # a dict holds K keys
         v = ip.lookup(name)
         return key(ip, v)

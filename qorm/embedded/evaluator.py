@@ -87,6 +87,8 @@ class Interp:
                     base = self.lookup(head)
                 except Q:
                     raise Q(name) from None
+                if base.t == DICT and base.d[0].t == SYM and rest not in set(base.d[0].d):
+                    raise Q(name)
                 return self.index(base, [K(-SYM, rest)])
         if name.startswith(".") and "." not in name[1:]:
             return self.namespace(name)

@@ -596,6 +596,9 @@ def template(ip: Interp, kind: str, parts: dict[str, Any]) -> K:
     src = parts["from"]
     by_name = None
     tv = ip.ev(src)
+    if kind == "delete" and tv.t == -SYM and str(tv.d).startswith(".") and "." not in str(tv.d)[1:]:
+        names = vec(SYM, [n[1] for _, n in parts["cols"] if n[0] == "n"])
+        return _delete_names(ip, str(tv.d), K(0, []), names)
     if tv.t == -SYM and kind in ("update", "delete", "select", "exec"):
         by_name = str(tv.d)
         _, cur = ip.resolve_target(by_name)
@@ -763,6 +766,8 @@ def functional_update(ip: Interp, args: list[K]) -> K:
         _init_names()
     if len(args) != 4:
         raise Q("rank")
+    if args[0].t == -SYM and str(args[0].d).startswith(".") and "." not in str(args[0].d)[1:]:
+        return _delete_names(ip, str(args[0].d), args[1], args[3])
     t, name = _resolve_table(ip, args[0])
     where = _conds(args[1])
     b, a = args[2], args[3]
@@ -787,6 +792,17 @@ def functional_update(ip: Interp, args: list[K]) -> K:
         ip.g[ip.resolve_target(name)[0]] = r
         return K(-SYM, name)
     return r
+
+
+def _delete_names(ip: Interp, ns: str, c: K, a: K) -> K:
+    """``![`.;();0b;enlist`t]``: delete globals from a namespace (``delete t from `.``)."""
+    if c.t == 0 and c.d:
+        raise Q("nyi: delete from a namespace with a where clause")
+    names = [str(n) for n in ensure_vector(a).d] if a.t in (SYM, -SYM) else []
+    for n in names:
+        key = n if ns == "." else f"{ns}.{n}"
+        ip.g.pop(key, None)
+    return K(-SYM, ns)
 
 
 def simple_exec(ip: Interp, t: K, i: K, p: K) -> K:

@@ -21,6 +21,8 @@ __all__ = ["command"]
 
 def _names(ip: Interp, ns: str, pred: object) -> K:
     assert callable(pred)
+    if ns and not ns.startswith("."):
+        ns = "." + ns
     if ns in ("", "."):
         keys = [k for k in ip.g if not k.startswith(".")]
         names = sorted(k for k in keys if pred(ip.g[k]))
