@@ -91,8 +91,8 @@ def column_numpy(col: Any) -> npt.NDArray[Any]:
         return col
     if isinstance(col, QVector):
         return col.to_numpy()
-    if isinstance(col, bytes):
-        return np.frombuffer(col, dtype="S1")
+    if isinstance(col, bytes):  # a char column: one-character strings, as rows give them
+        return np.char.decode(np.frombuffer(col, dtype="S1"), "latin-1")
     out = np.empty(len(col), dtype=object)
     out[:] = [v.decode() if isinstance(v, bytes) else v for v in col]
     return out
@@ -282,6 +282,4 @@ def _short(v: Any) -> str:
 def _arrowable(a: npt.NDArray[Any]) -> Any:
     if a.dtype == object:
         return a.tolist()
-    if a.dtype.kind == "S":
-        return a.astype(str)
     return a
