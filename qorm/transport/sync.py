@@ -189,9 +189,6 @@ class SyncConnection:
                     _close_quietly(sock)
                     return None, None, event.retry_capability
                 raise exc.HandshakeError(f"unexpected {event!r} during the handshake")
-        except exc.ConnectionError:
-            _close_quietly(sock)
-            raise
         except BaseException:
             _close_quietly(sock)
             raise
@@ -335,7 +332,9 @@ class SyncConnection:
             try:
                 self._sock.setblocking(False)
                 try:
-                    data = self._sock.recv(1, socket.MSG_PEEK)
+                    # The plain socket's recv, even under TLS (SSLSocket refuses MSG_PEEK):
+                    # peeking at the raw stream is enough to see that the peer has gone.
+                    data = socket.socket.recv(self._sock, 1, socket.MSG_PEEK)
                 finally:
                     self._sock.setblocking(True)
             except (BlockingIOError, ssl.SSLWantReadError):

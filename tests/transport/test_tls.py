@@ -64,6 +64,8 @@ def trusting(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 def test_trusted_certificate(tls_server: FaultServer, certificate: tuple[Path, Path]) -> None:
     with SyncConnection("localhost", tls_server.port, tls=trusting(certificate), timeout=5) as c:
         assert c.query("2+3") == 5
+        assert c.is_alive()  # the pools' check works under TLS too
+        assert c.query("2+3") == 5
 
 
 def test_default_context_verifies(tls_server: FaultServer) -> None:
