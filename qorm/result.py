@@ -280,6 +280,17 @@ def _short(v: Any) -> str:
 
 
 def _arrowable(a: npt.NDArray[Any]) -> Any:
+    """A column in a form arrow and polars accept: months as dates, minutes/seconds as
+    millisecond durations, guids as their text."""
     if a.dtype == object:
-        return a.tolist()
+        items = a.tolist()
+        if items and isinstance(items[0], uuid.UUID):
+            return [str(u) for u in items]
+        return items
+    if a.dtype.kind in "Mm":
+        unit = np.datetime_data(a.dtype)[0]
+        if a.dtype.kind == "M" and unit not in ("D", "ms", "us", "ns"):
+            return a.astype("datetime64[D]")
+        if a.dtype.kind == "m" and unit not in ("ms", "us", "ns"):
+            return a.astype("timedelta64[ms]")
     return a

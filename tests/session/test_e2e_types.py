@@ -150,6 +150,11 @@ def test_dataframe_of_every_type(session: Session) -> None:
     assert df["p"].dtype == np.dtype("datetime64[ns]")
     assert df["ii"].tolist() == [100_000, -(2**31)]
     assert df["text"].tolist() == ["hello, wörld", ""]
+    rs = session.exec(AllTypes.select())
+    assert rs.to_polars().shape == (2, 19)
+    table = rs.to_arrow()
+    assert table.num_rows == 2 and table.column("g").to_pylist()[0] == str(FULL.g)
+    assert "ModelResultSet[AllTypes]: 2 rows x 19 columns" in repr(rs)
 
 
 def test_keyed_model(session: Session) -> None:
