@@ -403,7 +403,6 @@ class AsyncConnection:
                     p, waiter, exc.ConnectionError("a query was cancelled while awaiting its reply")
                 )
                 raise
-            await p.drain()
         return check_reply(message.value, expr)
 
     @staticmethod

@@ -314,7 +314,9 @@ class SyncConnection:
             deadline = _deadline(timeout if timeout is not None else self.options.timeout)
             try:
                 return self._next_event(proto, sock, deadline)
-            except exc.DeserializationError:
+            except (exc.DeserializationError, exc.ConnectionTimeoutError):
+                # Nothing is outstanding while waiting for pushes: a quiet server is no
+                # fault, and any partial message stays buffered for the next call.
                 raise
             except BaseException:
                 self._mark_broken()

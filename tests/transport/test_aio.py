@@ -57,6 +57,8 @@ async def test_push_queued_and_messages_iterator() -> None:
         assert seen == ["tick", "tick"]
         with pytest.raises(exc.ConnectionTimeoutError):
             await conn.receive(timeout=0.1)
+        assert not conn.broken
+        assert await conn.query("2+3") == 5
         await conn.close()
 
 

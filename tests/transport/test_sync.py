@@ -181,6 +181,8 @@ def test_push_before_reply_is_queued() -> None:
         assert conn.receive() == "tick"
         with pytest.raises(exc.ConnectionTimeoutError):
             conn.receive(timeout=0.2)
+        assert not conn.broken  # waiting for pushes in vain breaks nothing
+        assert conn.query("2+3") == 5
 
 
 def test_error_reply_from_recorded_bytes() -> None:
