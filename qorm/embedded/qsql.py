@@ -597,8 +597,8 @@ def template(ip: Interp, kind: str, parts: dict[str, Any]) -> K:
     by_name = None
     tv = ip.ev(src)
     if kind == "delete" and tv.t == -SYM and str(tv.d).startswith(".") and "." not in str(tv.d)[1:]:
-        names = vec(SYM, [n[1] for _, n in parts["cols"] if n[0] == "n"])
-        return _delete_names(ip, str(tv.d), K(0, []), names)
+        dropped = vec(SYM, [n[1] for _, n in parts["cols"] if n[0] == "n"])
+        return _delete_names(ip, str(tv.d), K(0, []), dropped)
     if tv.t == -SYM and kind in ("update", "delete", "select", "exec"):
         by_name = str(tv.d)
         _, cur = ip.resolve_target(by_name)
