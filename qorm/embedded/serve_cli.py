@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from qorm.embedded.server import EmbeddedServer
+    from qorm.exc import QormError
 
     try:
         server = EmbeddedServer(
@@ -59,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("qorm.embedded.server").info("interrupted, stopping")
     except (OSError, ValueError, NotImplementedError) as e:
         print(f"qorm serve: {e}", file=sys.stderr)
+        return 2
+    except QormError as e:  # the --load script failed
+        print(f"qorm serve: {args.load}: {e}", file=sys.stderr)
         return 2
     finally:
         server.stop()

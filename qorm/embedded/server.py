@@ -163,6 +163,8 @@ class EmbeddedServer:
     ) -> None:
         if port is None and unix is None:
             raise ValueError("EmbeddedServer needs a port, a unix socket path, or both")
+        if load is not None and executor is not None:
+            raise ValueError("load= runs a q script in the interpreter; a custom executor has none")
         self.host = host
         self._requested_port = port
         self.unix = os.fspath(unix) if unix is not None else None

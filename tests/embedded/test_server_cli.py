@@ -29,6 +29,13 @@ def test_bad_users_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "cannot read the users file" in capsys.readouterr().err
 
 
+def test_failing_load_script_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    script = tmp_path / "bad.q"
+    script.write_text("1+`a\n")
+    assert main(["--port", "0", "--load", str(script)]) == 2
+    assert "bad.q" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_serves_then_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
     users = tmp_path / "users"
