@@ -376,43 +376,72 @@ def _factorized_symbols(
 ) -> npt.NDArray[Any] | None:
     """Decode a symbol vector by its distinct values, or None when that does not pay.
 
-    Real symbol columns repeat a few values many times. When every symbol is at most 8 bytes,
-    each one is read as a little-endian uint64 key (through an overlapping strided view, no
-    Python loop); the keys are factorized (pandas' hash table, or ``np.unique``),
-    only the distinct symbols become Python ``str`` objects, and the column is one ``take``.
-    Equal symbols then share one ``str`` object, which also saves memory. ``raw`` holds the
-    symbols' bytes without the final NUL; ``nul`` the offsets of the n NULs in it.
+    Real symbol columns repeat a few values many times. Each symbol (up to 32 bytes) is read
+    as up to four little-endian uint64 words through an overlapping strided view (no Python
+    loop); the keys are factorized (pandas' hash table, or ``np.unique``) into one code per
+    symbol, only the distinct symbols become Python ``str`` objects, and the column is one
+    ``take``. Equal symbols then share one ``str`` object, which also saves memory. Longer
+    symbols mix their words into one key; a collision (checked) falls back to splitting. ``raw``
+    holds the symbols' bytes without the final NUL; ``nul`` the offsets of the n NULs in it.
     """
     n = len(nul)
     starts = np.empty(n, np.intp)
     starts[0] = 0
     starts[1:] = nul[:-1] + 1
     lengths = nul - starts
-    if int(lengths.max()) > 8:
+    words = max(1, -(-int(lengths.max()) // 8))
+    if words > 4:
         return None
-    padded = np.zeros(len(raw) + 8, np.uint8)
+    padded = np.zeros(len(raw) + 8 * words, np.uint8)
     padded[: len(raw)] = raw
-    windows = np.ndarray((len(raw) + 1,), "<u8", padded, 0, (1,))
-    keys = windows[starts] & _SYMBOL_MASKS[lengths]
-    codes, distinct = _factorize(keys)
+    windows = np.ndarray((len(raw) + 8 * (words - 1) + 1,), "<u8", padded, 0, (1,))
+    word_list = [
+        windows[starts + 8 * w] & _SYMBOL_MASKS[np.clip(lengths - 8 * w, 0, 8)]
+        for w in range(words)
+    ]
+    key = word_list[0]
+    for word in word_list[1:]:  # mix the words into one key (wrapping multiply)
+        key = (key * np.uint64(0x9E3779B97F4A7C15)) ^ word
+    codes, distinct = _factorize(key)
     if len(distinct) * 4 > n:
         return None  # mostly distinct: splitting the text is cheaper
-    names = distinct.astype("<u8").view("S8").tolist()  # numpy strips the padding NULs
-    values = np.empty(len(names), dtype=object)
-    values[:] = [b.decode("utf-8", "surrogateescape") for b in names]
+    firsts = _first_occurrences(codes)
+    if words > 1:
+        # mixed keys can collide: every symbol must equal its group's first one, word by word
+        representative = firsts[codes]
+        if any(not np.array_equal(word, word[representative]) for word in word_list):
+            return None
+    values = np.empty(len(firsts), dtype=object)
+    values[:] = [
+        raw[a : a + k].tobytes().decode("utf-8", "surrogateescape")
+        for a, k in zip(starts[firsts].tolist(), lengths[firsts].tolist())
+    ]
     return values.take(codes)
 
 
-def _factorize(keys: npt.NDArray[np.uint64]) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
-    """(codes, distinct keys): pandas' hash table when pandas is installed (several times
-    faster than sorting), else numpy's sort-based ``unique``."""
+def _factorize(keys: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDArray[Any]]:
+    """(codes, distinct keys), codes numbered in order of first appearance: pandas' hash
+    table when pandas is installed (several times faster than sorting), else numpy."""
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is an optional extra
-        distinct, codes = np.unique(keys, return_inverse=True)
-        return codes, distinct
+        distinct, first, codes = np.unique(keys, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # renumber by first appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        return rank[codes], distinct[order]
     codes, distinct = pd.factorize(keys)
     return codes, np.asarray(distinct)
+
+
+def _first_occurrences(codes: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """Where each code first appears, for codes numbered in order of first appearance: the
+    running maximum steps up exactly there."""
+    running = np.maximum.accumulate(codes)
+    steps = np.empty(len(codes), bool)
+    steps[0] = True
+    steps[1:] = running[1:] > running[:-1]
+    return np.flatnonzero(steps)
 
 
 def _is_column(col: object) -> bool:

@@ -140,3 +140,15 @@ def test_exact_equality() -> None:
     assert d1 != QDict(np.array(["k"], dtype=object), np.array([1.0]), sorted=True)
     kt = QKeyedTable(QTable({"k": np.array([1])}), QTable({"v": np.array([2])}))
     assert kt == QKeyedTable(QTable({"k": np.array([1])}), QTable({"v": np.array([2])}))
+
+
+def test_long_symbols_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The factorized symbol path falls back to numpy when pandas is not installed."""
+    import sys
+
+    names = np.array(["x", "a_rather_long_symbol_name", "b", ""], dtype=object)
+    syms = names[np.random.default_rng(0).integers(0, 4, 1000)]
+    message = serialize(syms)
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
+    decoded = deserialize(message)
+    assert isinstance(decoded, np.ndarray) and decoded.tolist() == syms.tolist()
