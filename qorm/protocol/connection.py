@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import struct
 from collections import deque
 from typing import Final, NamedTuple
@@ -612,6 +613,9 @@ class Connection:
         return self._pending_sync
 
     def _encode(self, value: object, msgtype: MessageType) -> bytes:
+        if type(value) is bytes and len(value) <= _TEXT_CACHE_MAX:
+            # Short q text (a query) is sent again and again: reuse its encoded message.
+            return _encode_text(value, msgtype, self.capability)
         data = serialize(value, msgtype=msgtype, capability=self.capability)
         if self.compress and len(data) > COMPRESSION_THRESHOLD:
             # kdb+'s compressor returns the message unchanged unless it gets under half size.
@@ -628,3 +632,13 @@ class Connection:
         if self.state is State.HANDSHAKE or self.state is State.AUTHENTICATING:
             raise exc.ConnectionError(f"cannot {what} before the handshake is complete")
         raise exc.ConnectionError(f"cannot {what}: the connection is {self.state.value}")
+
+
+#: Requests of q text up to this many bytes are memoised (they never reach the compression
+#: threshold, so the message depends only on the text, type and capability).
+_TEXT_CACHE_MAX: Final = 512
+
+
+@functools.lru_cache(maxsize=256)
+def _encode_text(text: bytes, msgtype: MessageType, capability: int) -> bytes:
+    return serialize(text, msgtype=msgtype, capability=capability)
