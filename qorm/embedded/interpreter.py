@@ -10,6 +10,8 @@ what the server decodes can be passed straight in and what comes back can be enc
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,26 @@ from qorm.embedded.evaluator import Interp
 from qorm.embedded.model import K
 
 __all__ = ["Interpreter"]
+
+
+@contextlib.contextmanager
+def _q_errors() -> Iterator[None]:
+    """Every failure leaves as a q error: a Python error inside the engine is a bug, but the
+    server must answer it as kdb+ would answer an error, not die."""
+    try:
+        yield
+    except QRuntimeError:
+        raise
+    except RecursionError:
+        raise QRuntimeError("stack") from None
+    except MemoryError:
+        raise QRuntimeError("wsfull") from None
+    except (TypeError, ValueError) as e:
+        raise QRuntimeError("type") from e
+    except IndexError as e:
+        raise QRuntimeError("index") from e
+    except Exception as e:
+        raise QRuntimeError(f"nyi: {type(e).__name__}: {e}") from e
 
 
 def _is_name(s: str) -> bool:
@@ -39,10 +61,8 @@ class Interpreter:
 
     def eval_k(self, text: str) -> K:
         """Like :meth:`eval` but returns the interpreter's own value (for the console)."""
-        try:
+        with _q_errors():
             return self._ip.run(text)
-        except RecursionError:
-            raise QRuntimeError("stack") from None
 
     def execute(self, msg: object) -> Any:
         """Run a message received over IPC: a char vector is evaluated; a list ``(f; args...)``
@@ -61,11 +81,9 @@ class Interpreter:
                 fk = self._ip.lookup(f) if _is_name(f) else self.eval_k(f)
             else:
                 fk = from_py(f)
-            args = [from_py(a) for a in msg[1:]]
-            try:
+            with _q_errors():
+                args = [from_py(a) for a in msg[1:]]
                 return to_py(self._ip.apply(fk, list(args)))
-            except RecursionError:
-                raise QRuntimeError("stack") from None
         return to_py(from_py(msg))
 
     def load(self, path: str | Path) -> None:

@@ -341,12 +341,14 @@ def _wj(ip: Interp, w: K, c: K, t: K, spec: K, prevailing: bool) -> K:
     keys_r = [qt.d[n] for n in eq]
     # end: last quote with time <= end; start: first quote with time >= begin
     pe, order, _, _ = _asof_index(keys_l, keys_r, tl_e, tr, "right")
+    # pb: last quote with time < begin, so pb+1 is the first quote in the window (wj1);
+    # pp: last quote with time <= begin, the quote prevailing at the window start (wj)
     pb, _, _, _ = _asof_index(keys_l, keys_r, tl_b, tr, "left")
-    # pb = last quote with time < begin (the prevailing one when wj)
     n = count(t)
     lo = np.where(pb >= 0, pb + 1, _first_of_group_rows(keys_l, keys_r, count(qt), count(t)))
     if prevailing:
-        lo = np.where(pb >= 0, pb, lo)
+        pp, _, _, _ = _asof_index(keys_l, keys_r, tl_b, tr, "right")
+        lo = np.where(pp >= 0, pp, lo)
     hi = np.where(pe >= 0, pe + 1, lo)
     hi = np.maximum(hi, lo)
     out = dict(t.d)

@@ -29,7 +29,6 @@ KNOWN = {
     "kxdocs-basics-qsql-7": "foreign-key dot notation (s.name) nyi",
     "kxdocs-ref-exec-14": "enumerations are kept as symbols (display lacks `s$)",
     "kxdocs-ref-aj-4": "doc-whitespace: the documented header is misaligned",
-    "kxdocs-ref-wj-8": "wj prevailing-quote window differs",
     "kxdocs-kb-temporal-data-7": "step keyed tables nyi",
     "kxdocs-kb-temporal-data-9": "step keyed tables nyi",
     "kxdocs-ref-null-5": "enumerations are kept as symbols",

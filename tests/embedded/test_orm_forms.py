@@ -268,3 +268,6 @@ def test_wj_sums_windows(q: Interpreter, data: pd.DataFrame) -> None:
     r = frame(q.eval("wj[(2 7 -10+0*t`time;t`time);`sym`time;t;(quote;(sum;`bid))]"))
     # wj adds the prevailing quote at the window start: [2,4] -> 1; [7,9] -> 2+4; [-10,6] -> 8
     np.testing.assert_allclose(r.bid, [1.0, 6.0, 8.0])
+    # a quote exactly at the window start is the prevailing one (closed windows)
+    r = frame(q.eval("wj[(5 5 5;6 6 6);`sym`time;t;(quote;(sum;`bid))]"))
+    np.testing.assert_allclose(r.bid, [2.0, 2.0, 8.0])
