@@ -195,3 +195,26 @@ def test_datetime_float_days() -> None:
 def test_floor_toward_minus_infinity() -> None:
     ns = np.array([-1], "timedelta64[ns]")
     assert temporal_from_numpy(19, ns.astype("timedelta64[ns]")).tolist() == [-1]
+
+
+@pytest.mark.parametrize(
+    ("values", "code", "expected"),
+    [
+        (
+            np.array(["2000-01-01T00:00:00.000001", "NaT"], "datetime64[us]"),
+            12,
+            [1000, c.NULL_LONG],
+        ),
+        (np.array(["2000-01-02", "NaT"], "datetime64[s]"), 14, [1, c.NULL_INT]),
+        (np.array(["1999-12-31T23:59:59"], "datetime64[s]"), 14, [-1]),  # floor, not truncate
+        (np.array([90, -1], "timedelta64[s]"), 17, [1, -1]),
+        (np.array([1, "NaT"], "timedelta64[us]"), 16, [1000, c.NULL_LONG]),
+    ],
+)
+def test_unit_conversions(values: np.ndarray, code: int, expected: list[int]) -> None:  # type: ignore[type-arg]
+    assert temporal_from_numpy(code, values).tolist() == expected
+
+
+def test_extremes_survive_unit_changes() -> None:
+    big = np.array([2**63 - 1, -(2**63) + 1], np.int64).view("datetime64[s]")
+    assert temporal_from_numpy(14, big).tolist() == [c.INF_INT, -c.INF_INT]

@@ -16,7 +16,11 @@ float atom                ``float`` (``0n`` is NaN)
 char atom                 :class:`QChar` (a one-character ``str`` subclass)
 symbol atom               ``str``
 temporal atoms            :class:`QTemporal` subclasses holding q's raw integer/float
-null atoms (not float)    :class:`qorm.types.QNull` of the type (also `` ` ``, ``" "``, ``0Ng``)
+null atoms                :class:`qorm.types.QNull` of the type: ``0Ng``, ``0Nh``, ``0Ni``,
+                          ``0N``, the null symbol and the temporal nulls (``0Nz`` too).
+                          Float/real nulls stay NaN; ``0b``, ``0x00`` and ``" "`` are
+                          ordinary values (q has nothing else for them)
+enumerated atom           :class:`QEnum` (type and index; the domain is not sent)
 numeric vectors           ``numpy.ndarray`` views (bool, uint8, int16, int32, int64, float32,
                           float64) when they carry no attribute
 other vectors             :class:`QVector` (temporal, guid, enumerations, and any attribute)
@@ -28,9 +32,13 @@ dict / sorted dict        :class:`QDict`
 table / keyed table       :class:`QTable` / :class:`QKeyedTable`
 string column             :class:`QList` of ``bytes``
 ``::``                    ``None``
-functions (100-112)       :class:`QFunction` (opaque, re-encodes exactly)
+functions (100-111)       :class:`QFunction` (opaque, re-encodes exactly); 112 (dynamic
+                          load) cannot cross IPC and is refused
 error (-128)              :class:`QErrorValue` (the transport raises it as ``QError``)
 ========================  ======================================================================
+
+Vectors are views on the message buffer: keep the buffer alive and unchanged while using them
+(``bytes`` buffers make them read-only). Big-endian messages decode to native-order copies.
 """
 
 from __future__ import annotations
