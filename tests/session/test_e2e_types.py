@@ -162,9 +162,7 @@ def test_keyed_model(session: Session) -> None:
     rows = [Position(sym="A", acct=1, qty=10.0), Position(sym="B", acct=2, qty=5.0)]
     assert session.exec(Position.insert(rows)) == 2
     rs = session.exec(Position.select())
-    # kdb+ keeps the keys of a keyed table in a select; the embedded engine currently
-    # returns it unkeyed (reported), so only the row content is asserted here.
-    assert rs.key_columns in (["sym", "acct"], [])
+    assert rs.key_columns == ["sym", "acct"]  # a select keeps a keyed table's keys
     assert list(rs) == rows
     with pytest.raises(exc.QError):
         session.exec(Position.insert([Position(sym="A", acct=1, qty=1.0)]))
