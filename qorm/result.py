@@ -221,7 +221,8 @@ class ModelResultSet(Generic[M]):
         index; by default they stay ordinary columns."""
         import pandas as pd
 
-        df = pd.DataFrame(self.to_numpy(), columns=self._names)
+        # copy=False: numeric columns stay views of the decoded message
+        df = pd.DataFrame(self.to_numpy(), columns=self._names, copy=False)
         if index and self._key_columns:
             df = df.set_index(self._key_columns)
         return df
