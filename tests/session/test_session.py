@@ -70,6 +70,8 @@ def test_column_access_is_zero_copy() -> None:
     rs = ModelResultSet(table, Trade)
     assert rs["price"] is table.columns["price"]
     assert rs["sym"] is table.columns["sym"]
+    df = rs.to_dataframe()
+    assert np.shares_memory(df["price"].to_numpy(), table.columns["price"])
 
 
 def test_by_result_keeps_key_columns() -> None:
