@@ -158,15 +158,24 @@ class SelectQuery(Generic[M]):
         dups = {n for n in names if names.count(n) > 1}
         if dups:
             raise exc.QueryError(f"select: duplicate result column name(s) {sorted(dups)}")
-        if self.bys:
-            b = comp.columns_dict(self.bys)
+        if self.bys and self.items and not items:
+            # Only the group columns were asked for: kdb+ rejects "select sym by sym" and a
+            # by with an empty select phrase means "the last row of each group", so take the
+            # distinct groups, sorted as a by result is (as an unkeyed table: a keyed table
+            # needs value columns).
+            keys = "".join(f"`{n}" for n, _ in self.bys)
+            keys = keys if len(self.bys) > 1 else f"(enlist{keys})"
+            q = f"{keys} xasc ?[{src};{c};1b;{comp.columns_dict(self.bys)}]"
         else:
-            b = "1b" if self.is_distinct else "0b"
-        a = comp.columns_dict(items) if items else "()"
-        simple = not self.bys and not self.order and not any(_has_agg(e) for _, e in items)
-        if self.limit_n is not None and simple:
-            return f"?[{src};{c};{b};{a};{comp.raw_value(self.limit_n)}]"
-        q = f"?[{src};{c};{b};{a}]"
+            if self.bys:
+                b = comp.columns_dict(self.bys)
+            else:
+                b = "1b" if self.is_distinct else "0b"
+            a = comp.columns_dict(items) if items else "()"
+            simple = not self.bys and not self.order and not any(_has_agg(e) for _, e in items)
+            if self.limit_n is not None and simple:
+                return f"?[{src};{c};{b};{a};{comp.raw_value(self.limit_n)}]"
+            q = f"?[{src};{c};{b};{a}]"
         for ob in reversed(self.order):
             assert isinstance(ob.expr, Column)
             verb = "xdesc" if ob.descending else "xasc"

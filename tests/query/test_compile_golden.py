@@ -365,3 +365,8 @@ def test_queries_compare_by_identity() -> None:
     q = Trade.select().where(Trade.price > 1)
     assert q == q and q != Trade.select().where(Trade.price > 1)
     assert len({q, q}) == 1
+
+
+def test_select_only_the_group_columns() -> None:
+    q = Trade.select(Trade.sym).by(Trade.sym)
+    assert q.compile() == "(enlist`sym) xasc ?[trade;();1b;(enlist`sym)!enlist`sym]"

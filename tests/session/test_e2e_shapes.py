@@ -169,3 +169,10 @@ def test_readable_compile_is_valid_q(session: Session) -> None:
         for col in via_args.columns:
             a, b = via_text[col], via_args[col]
             assert list(a) == list(b) or np.allclose(a, b, equal_nan=True), (q.compile(), col)
+
+
+def test_select_only_group_columns_gives_sorted_groups(session: Session) -> None:
+    df = frame(51, 40)
+    load(session, df)
+    rs = session.exec(Trade.select(Trade.sym).by(Trade.sym))
+    assert rs.columns == ["sym"] and list(rs["sym"]) == sorted(df.sym.unique())
