@@ -725,6 +725,13 @@ def distinct(ip: Interp, x: K) -> K:
 
 @kw("in", 2)
 def in_(ip: Interp, x: K, y: K) -> K:
+    if y.t == 0 and y.d and y.d[0].t >= 0 and x.t >= 0:
+        # a general list of lists: x is one candidate item
+        return boolean(any(match(x, i) for i in y.d))
+    if 0 < y.t < 20 and abs(x.t) != y.t and x.t != 0:
+        num = {1, 4, 5, 6, 7}
+        if not (abs(x.t) in num and y.t in num) and not (abs(x.t) in (12, 14) and y.t in (12, 14)):
+            raise Q("type")
     if y.t < 0:
         y = ensure_vector(y)
     if x.t == 0:
@@ -933,7 +940,7 @@ def _sorted(ip: Interp, x: K, descending: bool) -> K:
     if x.t < 0:
         raise Q("type")
     r = take_idx(x, _grade(x, descending))
-    if not descending and r.t > 0:
+    if not descending and r.t >= 0:
         r.a = 1
     return r
 
@@ -1133,7 +1140,24 @@ def all_(ip: Interp, x: K) -> K:
 
 @kw("show")
 def show(ip: Interp, x: K) -> K:
+    from qorm.embedded.console import format_value
+
+    print(format_value(x, ip.console[1], ip.console[0]))
     return K(101, None)
+
+
+@kw(".Q.s")
+def q_s(ip: Interp, x: K) -> K:
+    from qorm.embedded.console import format_value
+
+    return char_vec(format_value(x, ip.console[1], ip.console[0]) + "\n")
+
+
+@kw(".Q.s1")
+def q_s1(ip: Interp, x: K) -> K:
+    from qorm.embedded.console import format_one_line
+
+    return char_vec(format_one_line(x))
 
 
 @kw("ungroup")
@@ -1498,10 +1522,10 @@ def _moving(name: str, f: Callable[[Any, int], Any]) -> None:
     kw(name, 2)(impl)
 
 
-def _window(d: Any, k: int) -> Any:
+def _window(d: Any, k: int, fill: float = np.nan) -> Any:
     n = len(d)
     k = max(k, 1)
-    pad = np.concatenate([np.full(k - 1, np.nan), d])
+    pad = np.concatenate([np.full(k - 1, fill), d])
     from numpy.lib.stride_tricks import sliding_window_view
 
     return sliding_window_view(pad, k)[:n]
@@ -1515,23 +1539,21 @@ def _msum(x: K, d: Any, k: int) -> K:
 
 
 def _mext(x: K, d: Any, k: int, is_max: bool) -> K:
-    w = _window(d, k)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # nulls are below everything: max ignores them, min of a window with one is null
-            r = (
-                np.nanmax(w, axis=1)
-                if is_max
-                else np.min(np.where(np.isnan(w), -np.inf, w), axis=1)
-            )
-    if not is_max:
-        r = np.where(np.isneginf(r) & np.isnan(w).any(axis=1), np.nan, r)
+    """mmax ignores nulls (an all-null window is -0W); mmin is null when its window holds a
+    null (nulls are the smallest values); the first k-1 windows are just shorter."""
+    w = _window(d, k, -np.inf if is_max else np.inf)
+    nan = np.isnan(w)
+    if is_max:
+        r = np.max(np.where(nan, -np.inf, w), axis=1)
+    else:
+        r = np.where(nan.any(axis=1), np.nan, np.min(np.where(nan, np.inf, w), axis=1))
     if x.t in INT_TYPES and x.t not in (12, 14):
-        out = np.where(np.isnan(r), NULLS[x.t] if not is_max else -INFS[x.t], r)
-        out = np.where(np.isneginf(r), -INFS[x.t], out)
+        big = float(INFS[x.t])
+        finite = np.isfinite(r) & (np.abs(r) < big)
+        out = np.where(finite, np.where(finite, r, 0).astype(np.int64), 0)
+        out = np.where(np.isnan(r), int(NULLS[x.t]), out)
+        out = np.where(~np.isnan(r) & ~finite & (r < 0), -int(INFS[x.t]), out)
+        out = np.where(~np.isnan(r) & ~finite & (r > 0), int(INFS[x.t]), out)
         return K(x.t, out.astype(DTYPES[x.t]))
     return K(x.t if x.t in FLOAT_TYPES else 9, r)
 

@@ -59,6 +59,8 @@ def _sort_general(x: K, descending: bool) -> Any:
 
     def cmp(a: int, b: int) -> int:
         ia, ib = items[a], items[b]
+        if ia.t < 0 and ib.t < 0 and ia.t != ib.t:
+            return int(abs(ia.t) > abs(ib.t)) - int(abs(ia.t) < abs(ib.t))
         if ia.t < 0 and ib.t < 0:
             try:
                 if bool(compare("<", ia, ib).d):
@@ -68,6 +70,9 @@ def _sort_general(x: K, descending: bool) -> Any:
                 return 0
             except QRuntimeError:
                 return int(ia.t > ib.t) - int(ia.t < ib.t)
+        if 0 < ia.t < 20 and ia.t == ib.t:
+            la, lb = ia.d.tolist(), ib.d.tolist()
+            return int(la > lb) - int(la < lb)
         return int(abs(ia.t) > abs(ib.t)) - int(abs(ia.t) < abs(ib.t))
 
     idx = sorted(range(len(items)), key=functools.cmp_to_key(cmp), reverse=descending)

@@ -350,7 +350,8 @@ class _P:
         close = self.expect("}")
         src = self.src[open_tok.pos : close.pos + 1]
         if params is None:
-            used = set(re.findall(r"(?<![A-Za-z0-9_.`])[xyz](?![A-Za-z0-9_])", _strip_strings(src)))
+            text = _strip_where_phrases(_strip_strings(src[1:-1]))
+            used = set(re.findall(r"(?<![A-Za-z0-9_.`])[xyz](?![A-Za-z0-9_])", text))
             params = ["x", "y", "z"][: (3 if "z" in used else 2 if "y" in used else 1)]
         return ("lam", params, body, src)
 
@@ -408,6 +409,33 @@ def _strip_strings(src: str) -> str:
     s = re.sub(r"`[A-Za-z0-9_.:/]*", "`", s)
     s = re.sub(r"(^|\s)/[^\n]*", " ", s)
     return s
+
+
+def _strip_where_phrases(src: str) -> str:
+    """Drop q-sql Where phrases: kdb+ does not count x y z used only there as parameters
+    (``{select from t where a=x,b=y}`` is unary)."""
+    out = []
+    i = 0
+    for m in re.finditer(r"(?<![A-Za-z0-9_.])where(?![A-Za-z0-9_])", src):
+        if m.start() < i:
+            continue
+        out.append(src[i : m.start()])
+        depth = 0
+        j = m.end()
+        while j < len(src):
+            ch = src[j]
+            if ch in "([{":
+                depth += 1
+            elif ch in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif ch == ";" and depth == 0:
+                break
+            j += 1
+        i = j
+    out.append(src[i:])
+    return "".join(out)
 
 
 def _normalize(toks: list[Token]) -> list[Token]:

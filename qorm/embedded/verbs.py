@@ -704,6 +704,11 @@ def bang(ip: Interp, x: K, y: K) -> K:
     """``x!y``: dictionary, or ``n!t`` to key/unkey a table."""
     if x.t in (-7, -6) and int(x.d) in (-8, -9):
         return _ipc_bytes(int(x.d), y)
+    if x.t in (-7, -6) and int(x.d) == -3:
+        from qorm.embedded.console import format_one_line
+        from qorm.embedded.model import char_vec
+
+        return char_vec(format_one_line(y))
     if x.t in (-7, -6, -5) and (y.t == TABLE or (y.t == DICT and y.d[0].t == TABLE)):
         from qorm.embedded.tables import set_keys
 

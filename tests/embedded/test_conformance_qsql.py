@@ -25,7 +25,6 @@ KNOWN = {
     "kxdocs-basics-funsql-23": "exec by a symbol with a dict select: anonymous key column nyi",
     "kxdocs-basics-funsql-26": "doc-unusual: symbol-list by in exec",
     "kxdocs-basics-funsql-27": "doc-unusual: symbol-list by in exec",
-    "kxdocs-basics-qsql-15": "implicit x y used only inside q-sql should compile as unary",
     "kxdocs-basics-qsql-7": "foreign-key dot notation (s.name) nyi",
     "kxdocs-ref-exec-14": "enumerations are kept as symbols (display lacks `s$)",
     "kxdocs-ref-aj-4": "doc-whitespace: the documented header is misaligned",
