@@ -214,3 +214,17 @@ def test_multiline_script_and_load(q: Interpreter, tmp_path: object) -> None:
     q.load(p)
     assert q.eval("z") == 10
     q.eval(f"\\l {p}")
+
+
+def test_parse_gives_functional_form_and_eval_runs_it(q: Interpreter) -> None:
+    q.eval("t:([] c1:`a`b`c; c2:1 2 3)")
+    tree = q.eval('parse "select c2:2*c2 from t where c1=`c"')
+    assert tree[1] == "t" and tree[3] is False
+    assert q.eval('eval parse "select c2:2*c2 from t where c1=`c"').columns["c2"].tolist() == [6]
+    assert q.eval('eval parse "exec sum c2 from t"') == 6
+    assert q.eval('eval parse "1+2"') == 3
+
+
+def test_show_and_console_text(q: Interpreter) -> None:
+    assert q.eval(".Q.s 1 2 3") == b"1 2 3\n"
+    assert q.eval("-3!`a`b") == b"`a`b"
