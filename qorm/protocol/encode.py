@@ -14,8 +14,13 @@ Python                             q
 ``datetime`` / ``date``            timestamp / date (aware datetimes are converted to UTC)
 ``time`` / ``timedelta``           time / timespan
 ``QNull(code)``                    the null of that type
-``list``/``tuple`` of ``str``      symbol vector (likewise of ``int`` -> long, ``float`` ->
-                                   float, ``bool`` -> boolean vector); otherwise a general list
+``list``/``tuple`` of ``str``      symbol vector; likewise of ``int`` -> long, ``float`` ->
+                                   float, ``bool`` -> boolean, ``datetime`` -> timestamp,
+                                   ``date``/``time``/``timedelta``/``UUID`` and the typed
+                                   atoms (``QInt``, ``QDate`` ...) -> their vectors; ``None``
+                                   items become the type's null (not for booleans, bytes and
+                                   chars, which have none); anything else: a general list.
+                                   A decoded :class:`QList` is always a general list.
 ``dict``                           dict (``str`` keys become a symbol vector)
 numpy arrays                       by dtype: bool, uint8 -> byte, int8/int16 -> short, uint16/
                                    int32 -> int, uint32/int64 -> long, float16/32 -> real,
@@ -65,6 +70,7 @@ from qorm.protocol.values import (
     QVector,
 )
 from qorm.types import (
+    TEMPORAL_CLASSES,
     QDate,
     QDateTime,
     QMinute,
@@ -501,20 +507,47 @@ class _Encoder:
             self.parts.append(text.encode("utf-8", "surrogateescape") + b"\x00")
 
     def write_list(self, obj: list[Any] | tuple[Any, ...]) -> None:
+        """A vector when every item has one atom type (``None`` items allowed where that
+        type has a null), else a general list."""
         if obj:
-            t = type(obj[0])
-            if t in _HOMOGENEOUS and all(type(x) is t for x in obj):
-                if t is str:
-                    self.write_symbols(np.array(obj, dtype=object))
-                    return
-                try:
-                    arr = np.array(obj, dtype=_HOMOGENEOUS[t])
-                except OverflowError:
-                    pass  # an int too big for a long: the general list names it
-                else:
-                    self.write_vector(_NUMPY_TYPES[arr.dtype.str[1:]], arr)
+            kinds = set(map(type, obj))
+            nullable = type(None) in kinds
+            kinds.discard(type(None))
+            if len(kinds) <= 4:  # e.g. datetime and pandas.Timestamp together
+                mapped = {_list_kind(k) for k in kinds}
+                kind = mapped.pop() if len(mapped) == 1 else None
+                if (
+                    kind is not None
+                    and (not nullable or kind[1] is not None)
+                    and self.write_list_vector(obj, *kind)
+                ):
                     return
         self.write_general(obj)
+
+    def write_list_vector(
+        self, obj: list[Any] | tuple[Any, ...], qtype: int, null: Any, convert: Any
+    ) -> bool:
+        """Write ``obj`` as a vector of ``qtype``; False when an item does not fit."""
+        items = list(obj)
+        if null is not None:
+            items = [null if x is None else x for x in items]
+        if qtype == c.SYMBOL:
+            self.write_symbols(np.array(items, dtype=object))
+            return True
+        if qtype == c.CHAR:
+            self.write_bytes(bytes(ord(x) for x in items))
+            return True
+        try:
+            if convert is not None:
+                items = [x if x is null else convert(x) for x in items]
+            if qtype == c.GUID:
+                data = np.frombuffer(b"".join(items), np.uint8).reshape(len(items), 16)
+            else:
+                data = np.array(items, dtype=_STORAGE[qtype])
+        except (OverflowError, ValueError, TypeError):
+            return False  # e.g. an int too big for a long: the general list names it
+        self.write_vector(qtype, data)
+        return True
 
     def write_general(self, obj: list[Any] | tuple[Any, ...]) -> None:
         self.parts.append(_VEC_HEADER.pack(c.MIXED_LIST, 0, len(obj)))
@@ -610,7 +643,70 @@ class _Encoder:
         self.parts.append(b"\x80" + obj.message.encode("utf-8") + b"\x00")
 
 
-_HOMOGENEOUS: Final[dict[type, str]] = {str: "O", int: "<i8", float: "<f8", bool: "b1"}
+def _raw(x: Any) -> Any:
+    return x.raw
+
+
+def _date_days(x: _dt.date) -> int:
+    return QDate.from_python(x).raw
+
+
+def _time_ms(x: _dt.time) -> int:
+    return QTime.from_python(x).raw
+
+
+def _ns(x: Any) -> int:
+    return (
+        QTimestamp.from_python(x).raw
+        if isinstance(x, _dt.datetime)
+        else QTimespan.from_python(x).raw
+    )
+
+
+def _guid_bytes(x: uuid.UUID) -> bytes:
+    return x.bytes
+
+
+# (q type, what None becomes (None: no null, so no None allowed), item converter)
+_LIST_KINDS: Final[dict[type, tuple[int, Any, Any]]] = {
+    bool: (c.BOOLEAN, None, None),
+    int: (c.LONG, c.NULL_LONG, None),
+    float: (c.FLOAT, math.nan, None),
+    str: (c.SYMBOL, "", None),
+    QByte: (c.BYTE, None, None),
+    QShort: (c.SHORT, c.NULL_SHORT, None),
+    QInt: (c.INT, c.NULL_INT, None),
+    QReal: (c.REAL, math.nan, None),
+    QChar: (c.CHAR, None, None),
+    _dt.datetime: (c.TIMESTAMP, c.NULL_LONG, _ns),
+    _dt.date: (c.DATE, c.NULL_INT, _date_days),
+    _dt.time: (c.TIME, c.NULL_INT, _time_ms),
+    _dt.timedelta: (c.TIMESPAN, c.NULL_LONG, _ns),
+    uuid.UUID: (c.GUID, bytes(16), _guid_bytes),
+}
+for _code, _cls in TEMPORAL_CLASSES.items():
+    _LIST_KINDS[_cls] = (
+        _code,
+        math.nan
+        if _code == c.DATETIME
+        else (c.NULL_LONG if _code in (c.TIMESTAMP, c.TIMESPAN) else c.NULL_INT),
+        _raw,
+    )
+
+
+def _list_kind(t: type) -> tuple[int, Any, Any] | None:
+    """How a list whose items are all of type ``t`` becomes a vector (exact types first, then
+    base classes, so ``QInt`` is int and ``pandas.Timestamp`` a timestamp); None: no vector."""
+    kind = _LIST_KINDS.get(t)
+    if kind is None and t not in _NO_LIST_VECTOR:
+        for base in t.__mro__[1:]:
+            if base in _LIST_KINDS and base not in (int, float, str):
+                return _LIST_KINDS[base]
+    return kind
+
+
+#: Types that never make a vector (their own encodings differ from their base class's).
+_NO_LIST_VECTOR: Final = frozenset({QNull})
 
 
 def _is_missing(x: object) -> bool:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 
 from qorm.exc import SerializationError
 from qorm.protocol import MessageType, decompress, deserialize, encode_payload, serialize
-from qorm.protocol.values import QDict, QKeyedTable, QList, QTable, QVector
+from qorm.protocol.values import QDict, QInt, QKeyedTable, QList, QTable, QVector
 from qorm.types import QDate, QNull, QTime, QTimespan, QTimestamp
 
 from .strategies import q_values
@@ -46,6 +46,13 @@ def payload(obj: Any) -> str:
         (dt.timedelta(hours=5, minutes=36, seconds=57, milliseconds=600), "f000c0dd4663120000"),
         (uuid.UUID("8c680a01-5a49-5aab-5a65-d4bfddb6a661"), "fe8c680a015a495aab5a65d4bfddb6a661"),
         ({"a": 1}, "630b0001000000610007000100000001000000" + "00000000"),
+        ([1, None], "070002000000" + "0100000000000000" + "0000000000000080"),
+        (["a", None], "0b00020000006100" + "00"),
+        ([True, None], "000002000000ff016500"),  # booleans have no null
+        ([dt.date(2001, 1, 1), None], "0e00020000006e01000000000080"),
+        ([QDate(1), QDate(2)], "0e00020000000100000002000000"),
+        ([QInt(1)], "06000100000001000000"),
+        (QList([1, 2]), "000002000000f90100000000000000f90200000000000000"),
     ],
 )
 def test_natural_mapping(obj: object, expected: str) -> None:
@@ -82,6 +89,17 @@ def test_natural_mapping(obj: object, expected: str) -> None:
 )
 def test_numpy_dtypes(arr: np.ndarray[Any, Any], qtype: int) -> None:
     assert encode_payload(arr)[0] == qtype
+
+
+def test_lists_of_python_temporals_are_vectors() -> None:
+    stamps = [dt.datetime(2000, 1, 1, 0, 0, 1), None, pd.Timestamp("2000-01-01T00:00:00.000000001")]
+    vec = deserialize(serialize(stamps))
+    assert isinstance(vec, QVector) and vec.qtype == 12
+    assert vec.data.tolist() == [10**9, -(2**63), 1]
+    guids = deserialize(serialize([uuid.UUID(int=1), None]))
+    assert isinstance(guids, QVector) and guids.qtype == 2 and guids.data.shape == (2, 16)
+    with pytest.raises(SerializationError, match="guid"):
+        serialize([uuid.UUID(int=1)], capability=2)
 
 
 def test_numpy_temporal_values() -> None:
