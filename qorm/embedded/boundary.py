@@ -41,6 +41,8 @@ __all__ = ["from_py", "to_py"]
 
 Q = QRuntimeError
 
+_OPS = ":+-*%&|^=<>$,#_~!?@."
+
 _NUMPY_TYPES = {
     "b1": 1,
     "u1": 4,
@@ -82,6 +84,12 @@ def to_py(x: K) -> Any:
         return QDict(to_py(k), to_py(v), sorted=bool(x.a))
     if t == 101 and x.d is None:
         return None
+    glyph = getattr(x.d, "glyph", None)
+    if glyph is not None and glyph.rstrip(":") in _OPS and glyph not in ("::",):
+        # primitives travel as their index in q's operator list (102), or 101 for the unary form
+        base = glyph[0] if len(glyph) == 2 and glyph[1] == ":" else glyph
+        code = 101 if glyph.endswith(":") and len(glyph) == 2 else 102
+        return QFunction(code, bytes((_OPS.index(base),)))
     src = getattr(x.d, "src", None)
     if src is None:
         raise Q("nyi: sending a non-lambda function")

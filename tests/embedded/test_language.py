@@ -218,8 +218,9 @@ def test_multiline_script_and_load(q: Interpreter, tmp_path: object) -> None:
 
 def test_parse_gives_functional_form_and_eval_runs_it(q: Interpreter) -> None:
     q.eval("t:([] c1:`a`b`c; c2:1 2 3)")
-    tree = q.eval('parse "select c2:2*c2 from t where c1=`c"')
-    assert tree[1] == "t" and tree[3] is False
+    assert q.eval('(parse "select c2:2*c2 from t where c1=`c") 1') == "t"
+    assert q.eval('(parse "select c2:2*c2 from t where c1=`c") 3') is False
+    assert q.eval('parse "1+2"')[0].qtype == 102
     assert q.eval('eval parse "select c2:2*c2 from t where c1=`c"').columns["c2"].tolist() == [6]
     assert q.eval('eval parse "exec sum c2 from t"') == 6
     assert q.eval('eval parse "1+2"') == 3
