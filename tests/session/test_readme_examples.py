@@ -3,7 +3,9 @@ where the README prints it, with valid q where the seed's printed q was not vali
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -114,6 +116,20 @@ async def test_async_session(engine: object) -> None:
         reflected = await s.reflect("trade")
         assert list(reflected.__fields__) == ["sym", "price", "size", "time"]
         assert "trade" in await s.reflect_all()
+        await s.raw("getTradesByDate:{[d] select from trade}")
+        result = await s.call("getTradesByDate", "2024.01.15")
+        assert len(result) == 3
+        assert await QFunction("getTradesByDate")(s, "x") is not None
+
+        @q_api("getTradesByDate")
+        def get_trades(session: AsyncSession, date: str) -> Awaitable[ModelResultSet[Any]]:
+            raise NotImplementedError
+
+        assert len(await get_trades(s, "2024.01.15")) == 3
+        assert await s.table_exists(Trade)
+        await s.exec(Trade.update().set(size=1))
+        await s.exec(Trade.delete().where(Trade.sym == "AAPL"))
+        assert len(await s.exec(Trade.select())) == 2
 
 
 def test_query_builder_compiles() -> None:
