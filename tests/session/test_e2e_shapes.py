@@ -176,3 +176,12 @@ def test_select_only_group_columns_gives_sorted_groups(session: Session) -> None
     load(session, df)
     rs = session.exec(Trade.select(Trade.sym).by(Trade.sym))
     assert rs.columns == ["sym"] and list(rs["sym"]) == sorted(df.sym.unique())
+
+
+def test_empty_insert_and_many_parameters(session: Session) -> None:
+    df = frame(61, 30)
+    load(session, df)
+    assert session.exec(Trade.insert([])) == 0
+    conds = [Trade.price > float(i) for i in range(12)]  # > 8 values: sent as one list
+    rs = session.exec(Trade.select().where(*conds))
+    assert len(rs) == int((df.price > 11).sum())
