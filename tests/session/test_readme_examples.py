@@ -97,15 +97,14 @@ def test_sessions_and_raw(engine: object) -> None:
         assert len(s.exec(Trade.select().where(Trade.price > 100))) == 3
         assert len(s.raw("select from trade")) == 3
         assert s.table_exists(Trade)
-        s.drop_table(Trade)
-        assert not s.table_exists(Trade)
-        s.create_table(Trade)
         assert s.raw("2+3") == 5
         assert len(s.raw("{select from trade where sym=x}", "AAPL")) == 1
         assert isinstance(s.raw("\\t select from trade"), int)
         with pytest.raises(exc.QError) as info:
             s.raw("select from nonexistent")
         assert info.value.q_message
+        s.drop_table(Trade)
+        assert not s.table_exists(Trade)
 
 
 async def test_async_session(engine: object) -> None:
