@@ -320,7 +320,7 @@ def run(
             vals = {name: _in_scope(ip, scope, e) for name, e in cols}
             res = K(TABLE, _broadcast(vals, 0))
         if distinct:
-            from qorm.embedded.builtins import distinct as _d
+            from qorm.embedded.lists import distinct as _d
 
             res = _d(ip, res)
         return res
@@ -535,7 +535,7 @@ def _scatter(pieces: list[tuple[Any, K]], m: int) -> K:
         order.append(idx)
     if not vals:
         return K(0, [])
-    from qorm.embedded.builtins import raze
+    from qorm.embedded.lists import raze
 
     allv = raze(None, K(0, vals))
     pos = np.concatenate(order)

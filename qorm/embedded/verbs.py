@@ -664,7 +664,9 @@ def dyad(ip: Interp, g: str, x: K, y: K) -> K:
     from qorm.embedded import builtins as b
 
     if g == "_":
-        return b.drop(ip, x, y)
+        from qorm.embedded.lists import drop
+
+        return drop(ip, x, y)
     if g == "$":
         from qorm.embedded import casting
 
