@@ -37,10 +37,8 @@ from qorm.embedded.verbs import (
 if TYPE_CHECKING:
     from qorm.embedded.evaluator import Interp
 
-from qorm.embedded.builtins import REG, Q, _int, kw, long
+from qorm.embedded.builtins import Q, _int, kw, long
 from qorm.embedded.lists import flip
-
-_ = REG
 
 
 def _agg(name: str, x: K, f: Callable[[K], K], fold: Callable[[K, K], K] | None) -> K:

@@ -30,9 +30,7 @@ from qorm.embedded.verbs import (
 if TYPE_CHECKING:
     from qorm.embedded.evaluator import Interp
 
-from qorm.embedded.builtins import REG, Q, boolean, kw, long
-
-_ = REG
+from qorm.embedded.builtins import Q, boolean, kw, long
 
 
 def _unary_num(name: str, f: Callable[[Any], Any], rt: int | None = None) -> None:

@@ -35,9 +35,7 @@ if TYPE_CHECKING:
     from qorm.embedded.evaluator import Interp
 
 from qorm.embedded.arith import not_
-from qorm.embedded.builtins import REG, Q, _int, boolean, kw, long, longs
-
-_ = REG
+from qorm.embedded.builtins import Q, _int, boolean, kw, long, longs
 
 
 @kw("distinct")

@@ -26,9 +26,7 @@ from qorm.embedded.model import (
 if TYPE_CHECKING:
     from qorm.embedded.evaluator import Interp
 
-from qorm.embedded.builtins import REG, Q, boolean, kw, long, longs
-
-_ = REG
+from qorm.embedded.builtins import Q, boolean, kw, long, longs
 
 
 @kw("string")
