@@ -240,6 +240,9 @@ class Console:
         # kdb+ coerces each into [10, 2000]
         self.rows = min(max(rows, 10), 2000)
         self.cols = min(max(cols, 10), 2000)
+        # the session's own .Q.s and show use the same size
+        with contextlib.suppress(Exception):
+            self.backend.evaluate(f"\\c {self.rows} {self.cols}")
         return None
 
 

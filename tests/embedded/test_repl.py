@@ -96,6 +96,7 @@ def test_console_size_and_quit() -> None:
     assert console.feed("\\c") == "25 80"
     console.feed("\\c 5 30")
     assert console.feed("\\c") == "10 30"  # coerced into [10, 2000], as kdb+ does
+    assert console.backend.seen[-1] == "\\c 10 30"  # type: ignore[attr-defined]
     assert console.feed("til 100") == "0 1 2 3 4 5 6 7 8 9 10 11 1.."  # 29 = cols - 1
     console.feed("\\\\")
     assert console.done
