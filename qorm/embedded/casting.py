@@ -97,6 +97,13 @@ def cast(ip: Interp, x: K, y: K) -> K:
 _PARTS = {"year", "mm", "dd", "hh", "uu", "ss", "week"}
 
 
+def temporal_field(field: str, y: K) -> K:
+    """``x.date``, ``x.minute`` ... on a temporal value: a part or a cast to that type."""
+    if field in _PARTS:
+        return _date_part(field, y)
+    return cast_type(TYPE_NAMES[field], y)
+
+
 def _date_part(part: str, y: K) -> K:
     """`` `year$``, `` `mm$`` ... parts of a temporal value as ints."""
     t = abs(y.t)

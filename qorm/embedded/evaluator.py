@@ -89,6 +89,11 @@ class Interp:
                     raise Q(name) from None
                 if base.t == DICT and base.d[0].t == SYM and rest not in set(base.d[0].d):
                     raise Q(name)
+                if abs(base.t) in TEMPORAL_FIELDS_OF and rest in TEMPORAL_FIELDS:
+                    # time.minute, date.month, ts.date ...: a cast of the column
+                    from qorm.embedded.casting import temporal_field
+
+                    return temporal_field(rest, base)
                 return self.index(base, [K(-SYM, rest)])
         if name.startswith(".") and "." not in name[1:]:
             return self.namespace(name)
@@ -347,6 +352,23 @@ class Interp:
 
 
 NIL_FN = K(101, None)
+TEMPORAL_FIELDS = {
+    "date",
+    "month",
+    "year",
+    "mm",
+    "dd",
+    "hh",
+    "uu",
+    "ss",
+    "minute",
+    "second",
+    "time",
+    "timespan",
+    "timestamp",
+    "week",
+}
+TEMPORAL_FIELDS_OF = {12, 13, 14, 15, 16, 17, 18, 19}
 
 
 def _is_join(f: K) -> bool:
