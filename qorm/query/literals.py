@@ -199,6 +199,8 @@ def needs_enlist(ipc: object) -> bool:
     """
     if isinstance(ipc, str) and not isinstance(ipc, QChar):
         return True
+    if isinstance(ipc, QNull):  # the null symbol is a symbol too
+        return ipc.code == c.SYMBOL
     if isinstance(ipc, np.ndarray):
         return bool(ipc.dtype == object)
     return isinstance(ipc, (list, tuple))
@@ -255,8 +257,10 @@ def q_source(value: object, ctype: ColumnType | None = None, vector: bool = Fals
         if ctype is not None and (ctype.is_string or ctype.code == c.CHAR):
             return _q_string(value)
         return _symbol(value)
-    if value is None:
-        return "::"
+    if value is None or isinstance(value, QNull):
+        if ctype is not None and ctype.code not in (0, c.BOOLEAN, c.BYTE):
+            return repr(QNull(ctype.code))
+        return "::" if value is None else repr(value)
     if isinstance(value, (bool, np.bool_)):
         return "1b" if value else "0b"
     if isinstance(value, QInt):
@@ -273,7 +277,7 @@ def q_source(value: object, ctype: ColumnType | None = None, vector: bool = Fals
         return _float(float(value))
     if isinstance(value, uuid.UUID):
         return f'"G"${_q_string(str(value))}'
-    if isinstance(value, (QTemporal, QNull)):
+    if isinstance(value, QTemporal):
         return repr(value)
     return repr(ipc_value(value, ctype))
 

@@ -185,3 +185,15 @@ def test_empty_insert_and_many_parameters(session: Session) -> None:
     conds = [Trade.price > float(i) for i in range(12)]  # > 8 values: sent as one list
     rs = session.exec(Trade.select().where(*conds))
     assert len(rs) == int((df.price > 11).sum())
+
+
+def test_null_literals(session: Session) -> None:
+    df = frame(71, 20)
+    load(session, df)
+    session.exec(Trade.update().set(sym=None, price=None).where(Trade.size < 500))
+    rs = session.exec(Trade.select().where(Trade.sym == None))  # noqa: E711 - a q expression
+    small = df[df["size"] < 500]
+    assert len(rs) == len(small) and set(rs["sym"]) <= {""}
+    assert np.isnan(rs["price"]).all()
+    via_text = session.raw(Trade.select().where(Trade.sym == None).compile())  # noqa: E711
+    assert len(via_text) == len(small)
