@@ -111,6 +111,36 @@ def factorize(x: K) -> tuple[Any, Any]:
     return _factorize(x)
 
 
+def note_append(old: Any, added: Any, result: Any) -> None:
+    """Carry a symbol column's cached factorization over an append (``insert``, ``upsert``,
+    ``,:``): only the new rows are factorized, so a table that grows by small inserts does not
+    pay for a full factorization at every query."""
+    hit = _CACHE.get(id(old))
+    if hit is None or hit[0]() is not old or len(result) != len(old) + len(added):
+        return
+    codes_old, first_old = hit[1], hit[2]
+    n_old = len(old)
+    uniq_old = old[first_old].tolist()
+    pos_old = {v: i for i, v in enumerate(uniq_old)}
+    new_vals = [v for v in dict.fromkeys(added.tolist()) if v not in pos_old]
+    if not new_vals:
+        codes_add = np.fromiter((pos_old[v] for v in added.tolist()), np.int64, len(added))
+        codes, first = np.concatenate([codes_old, codes_add]), first_old
+    else:
+        allv = sorted(uniq_old + new_vals)
+        pos = {v: i for i, v in enumerate(allv)}
+        rank_old = np.fromiter((pos[v] for v in uniq_old), np.int64, len(uniq_old))
+        codes_add = np.fromiter((pos[v] for v in added.tolist()), np.int64, len(added))
+        codes = np.concatenate([rank_old[codes_old], codes_add])
+        first = np.empty(len(allv), dtype=np.int64)
+        first[rank_old] = first_old
+        added_first = first_rows(codes_add, len(allv))
+        is_new = np.ones(len(allv), dtype=bool)
+        is_new[rank_old] = False
+        first[is_new] = n_old + added_first[is_new]
+    _CACHE[id(result)] = (weakref.ref(result), codes, first)
+
+
 def _factorize(x: K) -> tuple[Any, Any]:
     d = x.d
     n = len(d)

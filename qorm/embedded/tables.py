@@ -370,6 +370,8 @@ def _append(t: K, add: dict[str, K]) -> K:
         else:
             out[n] = join(c, a)
             out[n].a = 0 if c.a == 1 else c.a
+            if c.t == SYM and a.t == SYM:
+                kernels.note_append(c.d, a.d, out[n].d)
     return K(TABLE, out)
 
 

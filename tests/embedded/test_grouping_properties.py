@@ -89,3 +89,26 @@ def test_aj_matches_merge_asof(nl: int, nr: int, seed: int) -> None:
     exp = pd.merge_asof(left.reset_index(), right, on="time", by="sym").sort_values("index")
     expv = exp.v.fillna(NULL_LONG).astype(np.int64).to_numpy()
     np.testing.assert_array_equal(got, expv)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["a", "b", "zz", "", "A", "m"]), min_size=1, max_size=5),
+        max_size=5,
+    )
+)
+def test_grouping_after_inserts_matches_a_fresh_table(batches: list[list[str]]) -> None:
+    rng = np.random.default_rng(0)
+    base = np.array(["m", "a", "q"], dtype=object)[rng.integers(0, 3, 2000)]
+    q = Interpreter()
+    q.set("t", QTable({"sym": base, "v": np.arange(2000, dtype=np.int64)}))
+    q.eval("select sum v by sym from t")  # factorize (and keep) the symbol column
+    for b in batches:
+        q.execute(["insert", "t", [np.array(b, dtype=object), np.arange(len(b), dtype=np.int64)]])
+    got = _frame(q.eval("select sum v, c:count i by sym from t"))
+    full = q.get("t").columns
+    df = pd.DataFrame({"sym": [str(s) for s in full["sym"]], "v": full["v"]})
+    g = df.groupby("sym", sort=True)
+    exp = pd.DataFrame({"v": g.v.sum(), "c": g.size()}).reset_index()
+    pd.testing.assert_frame_equal(got, exp, check_dtype=False)
