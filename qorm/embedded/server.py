@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
+import dataclasses
 import hashlib
 import logging
 import os
@@ -41,7 +43,15 @@ from qorm.protocol.connection import (
 from qorm.protocol.constants import CAPABILITY_MAX, MessageType
 from qorm.transport.common import is_loopback
 
-__all__ = ["Authenticator", "EmbeddedServer", "Executor", "load_users"]
+__all__ = [
+    "Authenticator",
+    "EmbeddedServer",
+    "Executor",
+    "current_handle",
+    "current_server",
+    "current_user",
+    "load_users",
+]
 
 log = logging.getLogger("qorm.embedded.server")
 
@@ -111,6 +121,36 @@ def default_executor(load: str | os.PathLike[str] | None) -> Executor:
         interpreter.load(Path(load))
     execute: Executor = interpreter.execute
     return execute
+
+
+@dataclasses.dataclass(frozen=True)
+class _IPCContext:
+    server: EmbeddedServer
+    handle: int
+    user: str
+
+
+_CURRENT: contextvars.ContextVar[_IPCContext | None] = contextvars.ContextVar(
+    "qorm_ipc_context", default=None
+)
+
+
+def current_handle() -> int:
+    """The handle of the client whose message is being evaluated (q's ``.z.w``); 0 outside."""
+    ctx = _CURRENT.get()
+    return ctx.handle if ctx is not None else 0
+
+
+def current_user() -> str:
+    """The user name of the client being served (q's ``.z.u``); ``""`` outside."""
+    ctx = _CURRENT.get()
+    return ctx.user if ctx is not None else ""
+
+
+def current_server() -> EmbeddedServer | None:
+    """The server evaluating the current message, for ``neg[h] x`` (:meth:`EmbeddedServer.push`)."""
+    ctx = _CURRENT.get()
+    return ctx.server if ctx is not None else None
 
 
 class _Client:
@@ -424,6 +464,7 @@ class EmbeddedServer:
         assert executor is not None
         if message.msgtype is MessageType.RESPONSE:
             return  # the state machine refuses these from clients already
+        token = _CURRENT.set(_IPCContext(self, client.sock.fileno(), client.user))
         try:
             result = executor(message.value)
             failed = None
@@ -433,6 +474,8 @@ class EmbeddedServer:
                 # Not a q error but a bug in the executor: worth a trace in the log.
                 log.warning("evaluating a message from %s failed", client.describe(), exc_info=True)
             result = None
+        finally:
+            _CURRENT.reset(token)
         if message.msgtype is not MessageType.SYNC:
             if failed is not None:
                 log.info("async message from %s failed: '%s", client.describe(), failed)
@@ -447,6 +490,23 @@ class EmbeddedServer:
                 # The result cannot be encoded (nothing was consumed): answer with an error.
                 reply = proto.send_error(f"qorm: cannot encode the result: {e}")
         self._send(client, reply)
+
+    def push(self, handle: int, value: object) -> None:
+        """Send ``value`` as an async message to the client ``handle`` (q's ``neg[h] value``).
+
+        Call it from the server thread, i.e. from an executor while it evaluates (use
+        :func:`current_handle` for the caller's handle). An unknown handle raises
+        :class:`qorm.exc.QError` whose message is the handle, as q's error for it is.
+        """
+        client = self._clients.get(handle)
+        if client is None or client.proto.state is not State.IDLE:
+            raise exc.QError(str(handle))
+        self._send(client, client.proto.send_message(value, MessageType.ASYNC))
+
+    @property
+    def handles(self) -> list[int]:
+        """The handles of logged-in clients (q's ``key .z.W``)."""
+        return [h for h, c in self._clients.items() if c.proto.state is State.IDLE]
 
     def _send(self, client: _Client, data: bytes) -> None:
         if client.outbox:

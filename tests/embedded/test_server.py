@@ -324,3 +324,29 @@ def test_client_that_never_reads_is_dropped(caplog: pytest.LogCaptureFixture) ->
             assert good.query("x") == big  # everyone else is still served meanwhile
         assert any("not reading its replies" in r.getMessage() for r in caplog.records)
         greedy.close()
+
+
+def test_ipc_context_and_push() -> None:
+    from qorm.embedded.server import current_handle, current_server, current_user
+
+    def subscribe(value: object) -> object:
+        server = current_server()
+        assert server is not None
+        handle = current_handle()
+        assert handle in server.handles
+        server.push(handle, b"update 1")  # neg[.z.w] "update 1"
+        server.push(handle, b"update 2")
+        if value == b"bad handle":
+            server.push(99999, b"x")
+        return current_user()
+
+    assert current_handle() == 0 and current_server() is None
+    with (
+        EmbeddedServer(executor=subscribe) as server,
+        SyncConnection("127.0.0.1", server.port, "carol", "", timeout=5) as conn,
+    ):
+        assert conn.query("sub") == "carol"  # the reply, after the two pushes
+        assert conn.receive() == b"update 1"
+        assert conn.receive() == b"update 2"
+        with pytest.raises(exc.QError, match="99999"):
+            conn.query("bad handle")
