@@ -74,38 +74,38 @@ class SyncConnection:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         connect_timeout: float | None = None,
     ) -> None:
-        self.options = ConnectOptions(
-            host=host,
-            port=port,
-            username=username,
-            password=password,
-            timeout=timeout,
-            tls=tls,
-            unix=unix,
-            capability=capability,
-            compression=compression,
-            max_message_size=max_message_size,
-            connect_timeout=connect_timeout,
+        self._init(
+            ConnectOptions(
+                host=host,
+                port=port,
+                username=username,
+                password=password,
+                timeout=timeout,
+                tls=tls,
+                unix=unix,
+                capability=capability,
+                compression=compression,
+                max_message_size=max_message_size,
+                connect_timeout=connect_timeout,
+            )
         )
+
+    @classmethod
+    def from_options(cls, options: ConnectOptions) -> SyncConnection:
+        """A connection for prepared :class:`ConnectOptions` (used by Engine and pools)."""
+        conn = cls.__new__(cls)
+        conn._init(options)
+        return conn
+
+    def _init(self, options: ConnectOptions) -> None:
+        self.options = options
         self._sock: socket.socket | None = None
         self._proto: Connection | None = None
         self._lock = threading.RLock()
         self._pushed: collections.deque[Message] = collections.deque()
         self._broken = False
         self._closed = False
-
-    @classmethod
-    def from_options(cls, options: ConnectOptions) -> SyncConnection:
-        """A connection for prepared :class:`ConnectOptions` (used by Engine and pools)."""
-        conn = cls.__new__(cls)
-        conn.options = options
-        conn._sock = None
-        conn._proto = None
-        conn._lock = threading.RLock()
-        conn._pushed = collections.deque()
-        conn._broken = False
-        conn._closed = False
-        return conn
+        self._wait_limit: float | None = None  # the timeout of the current wait, for messages
 
     # -- properties ----------------------------------------------------------------------------
 
@@ -163,7 +163,7 @@ class SyncConnection:
         self, capability: int
     ) -> tuple[socket.socket | None, Connection | None, int | None]:
         opts = self.options
-        deadline = _deadline(opts.effective_connect_timeout)
+        deadline = self._start_wait(opts.effective_connect_timeout)
         sock = self._make_socket(deadline)
         try:
             peer = sock.getpeername()
@@ -268,7 +268,7 @@ class SyncConnection:
         request = build_request(expr, args)
         with self._lock:
             proto, sock = self._ready()
-            deadline = _deadline(timeout if timeout is not None else self.options.timeout)
+            deadline = self._start_wait(timeout if timeout is not None else self.options.timeout)
             # Encoding errors (a value q cannot hold) leave the connection usable.
             data = proto.send_message(request, MessageType.SYNC)
             try:
@@ -311,7 +311,7 @@ class SyncConnection:
             if self._pushed:
                 return self._pushed.popleft()
             proto, sock = self._ready()
-            deadline = _deadline(timeout if timeout is not None else self.options.timeout)
+            deadline = self._start_wait(timeout if timeout is not None else self.options.timeout)
             try:
                 return self._next_event(proto, sock, deadline)
             except (exc.DeserializationError, exc.ConnectionTimeoutError):
@@ -423,8 +423,12 @@ class SyncConnection:
         except OSError as e:
             raise exc.ConnectionError(f"sending to {self.options.describe()} failed: {e}") from e
 
+    def _start_wait(self, timeout: float | None) -> float | None:
+        self._wait_limit = timeout
+        return _deadline(timeout)
+
     def _timeout_text(self, deadline: float | None) -> str:
-        return "the timeout" if deadline is None else f"{self.options.timeout}s"
+        return f"{self._wait_limit}s"
 
 
 def _deadline(timeout: float | None) -> float | None:
