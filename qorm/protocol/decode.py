@@ -105,6 +105,7 @@ _ATOM_STRUCTS: Final = {
     for little in (True, False)
 }
 _COUNT: Final = {True: struct.Struct("<i"), False: struct.Struct(">i")}
+_CHAR_VECTOR_HEADER: Final = struct.Struct("<bBi")
 _NULLS: Final[dict[int, QNull]] = {code: QNull(code) for code in range(1, 20) if code != 3}
 
 
@@ -115,7 +116,16 @@ def _fail(pos: int, message: str) -> NoReturn:
 class _Decoder:
     """One pass over one message body. ``pos`` values are offsets into ``buf``."""
 
-    __slots__ = ("atom_structs", "buf", "count_struct", "depth", "end", "little", "order")
+    __slots__ = (
+        "_raw",
+        "atom_structs",
+        "buf",
+        "count_struct",
+        "depth",
+        "end",
+        "little",
+        "order",
+    )
 
     def __init__(self, buf: memoryview, end: int, little: bool) -> None:
         self.buf = buf
@@ -125,6 +135,15 @@ class _Decoder:
         self.count_struct = _COUNT[little]
         self.atom_structs = _ATOM_STRUCTS[little]
         self.depth = 0
+        self._raw: bytes | None = None
+
+    def raw_bytes(self) -> bytes:
+        """The message as ``bytes`` (slicing bytes copies once; a memoryview slice twice):
+        the caller's own object when it is one, else a single copy, made once."""
+        if self._raw is None:
+            obj = self.buf.obj
+            self._raw = obj if type(obj) is bytes and len(obj) == len(self.buf) else bytes(self.buf)
+        return self._raw
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -232,7 +251,26 @@ class _Decoder:
             items = QList()
             append = items.append
             read = self.read
-            for _ in range(n):
+            buf = self.buf
+            end = self.end
+            k = 0
+            if self.little and n > 8 and buf[pos] == c.CHAR:
+                # a string column: a tight loop for its char vectors (the common case)
+                header = _CHAR_VECTOR_HEADER.unpack_from
+                # slicing the original bytes object makes one copy; a memoryview slice two
+                raw = self.raw_bytes()
+                limit = end - 6
+                while k < n and pos <= limit:
+                    kind, item_attr, length = header(raw, pos)
+                    if kind != 10 or item_attr:
+                        break
+                    start = pos + 6
+                    pos = start + length
+                    if pos > end or length < 0:
+                        _fail(start - 4, "truncated message: a char vector runs past the end")
+                    append(raw[start:pos])
+                    k += 1
+            for _ in range(n - k):
                 v, pos = read(pos)
                 append(v)
             self.depth -= 1

@@ -550,6 +550,9 @@ class _Encoder:
         return True
 
     def write_general(self, obj: list[Any] | tuple[Any, ...]) -> None:
+        if len(obj) > 16 and set(map(type, obj)) == {bytes}:
+            self.write_strings(obj)
+            return
         self.parts.append(_VEC_HEADER.pack(c.MIXED_LIST, 0, len(obj)))
         write = self.write
         i = 0
@@ -559,6 +562,29 @@ class _Encoder:
         except _PathError as err:
             err.path.append(f"item {i}")
             raise
+
+    def write_strings(self, obj: list[bytes] | tuple[bytes, ...]) -> None:
+        """A string column (a general list of char vectors) laid out with numpy: the headers
+        are scattered into place and the joined text fills the gaps, no per-item append."""
+        n = len(obj)
+        lengths = np.fromiter(map(len, obj), np.int64, n)
+        if int(lengths.max()) > 2**31 - 1:
+            raise _PathError("a string longer than 2**31-1 bytes cannot be encoded")
+        text = np.frombuffer(b"".join(obj), np.uint8)
+        starts = np.arange(0, 6 * n, 6, dtype=np.int64)
+        starts[1:] += np.cumsum(lengths[:-1])
+        out = np.empty(6 * n + len(text), np.uint8)
+        header = np.empty((n, 6), np.uint8)
+        header[:, 0] = c.CHAR
+        header[:, 1] = 0
+        header[:, 2:] = lengths.astype("<i4").view(np.uint8).reshape(n, 4)
+        at = starts[:, None] + np.arange(6)
+        out[at] = header
+        gaps = np.ones(len(out), bool)
+        gaps[at] = False
+        out[gaps] = text
+        self.parts.append(_VEC_HEADER.pack(c.MIXED_LIST, 0, n))
+        self.parts.append(out.data)
 
     # -- dicts and tables ----------------------------------------------------------------------
 

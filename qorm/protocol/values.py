@@ -441,10 +441,22 @@ def _column_to_pandas(col: Any) -> Any:
     if isinstance(col, bytes):
         out = np.empty(len(col), dtype=object)
         out[:] = list(col.decode("latin-1"))
-        return out
+        return pd.Series(out, dtype=object, copy=False)
     out = np.empty(len(col), dtype=object)
-    out[:] = [_item_to_python(x) for x in col]
-    return out
+    strings = _decode_strings(col)
+    out[:] = strings if strings is not None else [_item_to_python(x) for x in col]
+    return pd.Series(out, dtype=object, copy=False)
+
+
+def _decode_strings(col: Any) -> list[str] | None:
+    """A string column (a list of ``bytes``) decoded as UTF-8 in one pass: joined with NUL,
+    decoded, split. None when some item is not ``bytes`` or contains a NUL itself."""
+    if not col or set(map(type, col)) != {bytes}:
+        return None
+    joined = b"\x00".join(col)
+    if joined.count(b"\x00") != len(col) - 1:
+        return None
+    return joined.decode("utf-8", "replace").split("\x00")
 
 
 def _item_to_python(x: Any) -> Any:
@@ -491,7 +503,8 @@ def _column_to_python(col: Any) -> list[Any]:
         return items
     if isinstance(col, bytes):
         return list(col.decode("latin-1"))
-    return [_item_to_python(x) for x in col]
+    strings = _decode_strings(col)
+    return strings if strings is not None else [_item_to_python(x) for x in col]
 
 
 def _column_to_arrow(col: Any) -> Any:

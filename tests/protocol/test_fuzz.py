@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from qorm.exc import DeserializationError
 from qorm.protocol import compress, decompress, deserialize, serialize
 from qorm.protocol.header import pack_header
+from qorm.protocol.values import QList
 
 from .corpus import qpython_compressed, qpython_messages
 from .strategies import q_values
@@ -161,3 +162,14 @@ def test_deep_nesting_refused() -> None:
 def test_specific_corruptions(payload: bytes, match: str) -> None:
     with pytest.raises(DeserializationError, match=match):
         deserialize(frame(payload))
+
+
+def test_truncated_string_column() -> None:
+    message = serialize(QList([b"abc"] * 20))
+    body = message[8:-2]
+    with pytest.raises(DeserializationError, match="offset"):
+        deserialize(pack_header(0, len(body) + 8) + body)
+    lying = bytearray(message)
+    lying[8 + 6 + 2 : 8 + 6 + 6] = (2**31 - 1).to_bytes(4, "little")  # first string's length
+    with pytest.raises(DeserializationError, match="past the end"):
+        deserialize(bytes(lying))

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from qorm.protocol import deserialize, serialize
-from qorm.protocol.values import QTable, QVector
+from qorm.protocol.values import QList, QTable, QVector
 
 from .strategies import q_values
 
@@ -157,3 +157,12 @@ def test_table_to_pandas_agrees_with_pykx(rows: int, data: st.DataObject) -> Non
         if a.dtype.kind == "M":
             b = b.astype(a.dtype)
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), name
+
+
+@SETTINGS
+@given(st.lists(st.binary(max_size=12), max_size=60))
+def test_string_lists_agree_with_pykx(strings: list[bytes]) -> None:
+    """Long lists of char vectors take the bulk encode/decode paths."""
+    message = serialize(QList(strings))
+    assert kx_bytes(message) == message
+    assert list(deserialize(message)) == strings  # type: ignore[call-overload]

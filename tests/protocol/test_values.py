@@ -152,3 +152,18 @@ def test_long_symbols_without_pandas(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
     decoded = deserialize(message)
     assert isinstance(decoded, np.ndarray) and decoded.tolist() == syms.tolist()
+
+
+def test_string_columns_fast_paths() -> None:
+    strings = [b"hello", b"", b"caf\xc3\xa9", b"nul\x00inside", b"\xff"] * 10
+    table = QTable({"s": QList(strings)})
+    message = serialize(table)
+    for data in (message, bytearray(message), memoryview(message)):
+        decoded = deserialize(data)
+        assert isinstance(decoded, QTable) and list(decoded["s"]) == strings
+        assert serialize(decoded) == message
+    assert decoded.to_dict()["s"][:5] == ["hello", "", "café", "nul\x00inside", "\ufffd"]
+    clean = QTable({"s": QList([b"a", b"\xc3\xa9"] * 20)})
+    assert clean.to_pandas()["s"].tolist() == ["a", "é"] * 20
+    mixed = QList([b"x"] * 20 + [1])  # the tight loop hands over to the general one
+    assert list(deserialize(serialize(mixed))) == [b"x"] * 20 + [1]  # type: ignore[call-overload]
