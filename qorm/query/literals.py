@@ -209,30 +209,43 @@ def needs_enlist(ipc: object) -> bool:
 # --- readable q source ---------------------------------------------------------------------
 
 
+_ESCAPES: Final = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
 def _q_string(s: str | bytes) -> str:
-    data = s.encode() if isinstance(s, str) else s
+    """A q string literal. Text stays text (q source is UTF-8, so ``"é"`` is the two bytes of
+    é); quotes, backslashes and control characters are escaped, bytes >= 0x80 of a ``bytes``
+    value are written as octal escapes."""
     out = []
-    for b in data:
-        ch = chr(b)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ch == "\r":
-            out.append("\\r")
-        elif 32 <= b < 127:
-            out.append(ch)
-        else:
-            out.append(f"\\{b:03o}")
+    if isinstance(s, bytes):
+        for b in s:
+            ch = chr(b)
+            out.append(_ESCAPES.get(ch) or (ch if 32 <= b < 127 else f"\\{b:03o}"))
+    else:
+        for ch in s:
+            n = ord(ch)
+            out.append(_ESCAPES.get(ch) or (ch if n >= 32 and n != 127 else f"\\{n:03o}"))
     return '"' + "".join(out) + '"'
 
 
+def _exact(value: object) -> str:
+    """``-9!0x...``: the value's own IPC bytes, for what q source cannot spell exactly."""
+    from qorm.protocol import serialize
+
+    return f"(-9!0x{serialize(value).hex()})"
+
+
+def _trimmed(s: str) -> bool:
+    """Might q's ``$`` trim this string's ends? (spaces and control characters: be safe)"""
+    return bool(s) and any(ch.isspace() or ord(ch) <= 32 for ch in (s[0], s[-1]))
+
+
 def _symbol(s: str) -> str:
-    return f"`{s}" if _SIMPLE_SYMBOL.match(s) else f"`$({_q_string(s)})"
+    if _SIMPLE_SYMBOL.match(s):
+        return f"`{s}"
+    # `$ trims leading and trailing whitespace (`$"  IBM " is `IBM), so such symbols are
+    # written as their serialized bytes.
+    return _exact(s) if _trimmed(s) else f"`$({_q_string(s)})"
 
 
 def _float(x: float, suffix: str = "f") -> str:
@@ -292,9 +305,13 @@ def _q_vector(items: Sequence[Any], ctype: ColumnType | None) -> str:
         if all(v and _SIMPLE_SYMBOL.match(v) for v in items):
             text = "".join(f"`{v}" for v in items)
             return text if len(items) > 1 else f"(enlist{text})"
+        if any(_trimmed(v) for v in items):
+            return _exact(np.array(items, dtype=object))
         if len(items) == 1:
             return f"(enlist`${_q_string(items[0])})"
-        return "`$(" + ";".join(_q_string(v) for v in items) + ")"
+        # a one-character string must be enlisted: ("a";"b") is the string "ab"
+        strings = [f"enlist{_q_string(v)}" if len(v.encode()) == 1 else _q_string(v) for v in items]
+        return "`$(" + ";".join(strings) + ")"
     kinds = {type(v) for v in items}
     floaty = ctype is not None and ctype.code == c.FLOAT
     if kinds <= {int, float} and (floaty or float in kinds) and bool not in kinds:

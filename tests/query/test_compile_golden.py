@@ -149,8 +149,16 @@ GOLDEN = [
         "?[orders;((=;`day;2024.01.15);(>;`qty;5));0b;()]",
     ),
     (
-        Trade.select().where(Trade.sym == 'a b`c;"\n'),
-        '?[trade;enlist(=;`sym;enlist`$("a b`c;\\"\\n"));0b;()]',
+        Trade.select().where(Trade.sym == 'a b`c;"\nd'),
+        '?[trade;enlist(=;`sym;enlist`$("a b`c;\\"\\nd"));0b;()]',
+    ),
+    (  # `$ would trim the spaces, so the symbol is written as its IPC bytes
+        Trade.select().where(Trade.sym == " x "),
+        "?[trade;enlist(=;`sym;enlist(-9!0x010000000d000000f520782000));0b;()]",
+    ),
+    (
+        Trade.select().where(Trade.sym.in_(["a", "b c"])),
+        '?[trade;enlist(in;`sym;enlist`$(enlist"a";"b c"));0b;()]',
     ),
     # update / delete
     (Trade.update().set(price=100.0), "![`trade;();0b;(enlist`price)!enlist 100f]"),

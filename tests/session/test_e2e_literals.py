@@ -39,6 +39,12 @@ def test_symbol_values_are_data(session: Session, syms: list[str]) -> None:
     assert list(rs["price"]) == list(df.price[df.sym == probe])
     rs = session.exec(Trade.select().where(Trade.sym.in_(syms[:3])))
     assert list(rs["price"]) == list(df.price[df.sym.isin(syms[:3])])
+    # the readable text escapes them too: run as q, it selects the same rows
+    for q in (
+        Trade.select().where(Trade.sym == probe),
+        Trade.select().where(Trade.sym.in_(syms[:3])),
+    ):
+        assert list(session.raw(q.compile())["price"]) == list(session.exec(q)["price"])
     rs = session.exec(Trade.select(n=count_()).where(Trade.sym != probe))
     assert rs[0].n == int((df.sym != probe).sum())
     session.exec(Trade.update().set(sym=probe + "!").where(Trade.sym == probe))
