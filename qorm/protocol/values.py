@@ -304,12 +304,16 @@ class QTable:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def to_pandas(self) -> pd.DataFrame:
+    def to_pandas(self, *, copy: bool = True) -> pd.DataFrame:
         """A pandas DataFrame: nulls become NaN/NaT/``pd.NA`` (never 0 or 1970), symbols are
-        ``str`` objects, strings ``str``, temporal columns ``datetime64``/``timedelta64``."""
+        ``str`` objects, strings ``str``, temporal columns ``datetime64``/``timedelta64``.
+
+        With ``copy=False`` numeric columns stay read-only views on the message buffer (no
+        copy at all); by default they are copied, so the frame is writable and independent.
+        """
         import pandas as pd
 
-        data = {name: _column_to_pandas(col) for name, col in self.columns.items()}
+        data = {name: _column_to_pandas(col, copy) for name, col in self.columns.items()}
         out: pd.DataFrame = pd.DataFrame(data, copy=False)
         return out
 
@@ -352,9 +356,9 @@ class QKeyedTable:
 
     __hash__ = None  # type: ignore[assignment]
 
-    def to_pandas(self) -> pd.DataFrame:
-        """A DataFrame indexed by the key columns."""
-        df = QTable({**self.keys.columns, **self.values.columns}).to_pandas()
+    def to_pandas(self, *, copy: bool = True) -> pd.DataFrame:
+        """A DataFrame indexed by the key columns (see :meth:`QTable.to_pandas`)."""
+        df = QTable({**self.keys.columns, **self.values.columns}).to_pandas(copy=copy)
         out: pd.DataFrame = df.set_index(self.keys.column_names)
         return out
 
@@ -415,12 +419,13 @@ def _to_pandas_unit(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return out
 
 
-def _column_to_pandas(col: Any) -> Any:
+def _column_to_pandas(col: Any, copy: bool = False) -> Any:
     import pandas as pd
 
     if isinstance(col, QVector):
         if c.TIMESTAMP <= col.qtype <= c.TIME:
-            return _to_pandas_unit(col.to_numpy())
+            converted = _to_pandas_unit(col.to_numpy())
+            return converted.copy() if copy and not converted.flags.writeable else converted
         if col.qtype == c.GUID:
             out = col.to_numpy()
             out[~col.data.reshape(-1, 16).any(axis=1)] = None
@@ -429,6 +434,8 @@ def _column_to_pandas(col: Any) -> Any:
             return _column_to_pandas(col.data.tobytes())
         col = col.data
     if isinstance(col, np.ndarray):
+        if copy and not col.flags.writeable:
+            col = col.copy()
         if col.dtype.kind in "i":
             mask = _int_null_mask(col)
             if mask is not None:

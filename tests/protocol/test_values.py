@@ -167,3 +167,15 @@ def test_string_columns_fast_paths() -> None:
     assert clean.to_pandas()["s"].tolist() == ["a", "é"] * 20
     mixed = QList([b"x"] * 20 + [1])  # the tight loop hands over to the general one
     assert list(deserialize(serialize(mixed))) == [b"x"] * 20 + [1]  # type: ignore[call-overload]
+
+
+def test_to_pandas_is_writable_unless_asked_for_views() -> None:
+    message = serialize(QTable({"a": np.arange(3), "n": QVector(16, np.arange(3))}))
+    table = deserialize(message)
+    assert isinstance(table, QTable)
+    df = table.to_pandas()
+    df.loc[0, "a"] = 42
+    df.loc[0, "n"] = pd.Timedelta(5)
+    assert df["a"].tolist() == [42, 1, 2] and table["a"][0] == 0
+    views = table.to_pandas(copy=False)
+    assert not views["a"].to_numpy().flags.writeable
