@@ -467,11 +467,11 @@ class Connection:
             if self.state is not State.AWAITING_RESPONSE:
                 raise ProtocolError("the server sent a response to no request")
             self.state = State.IDLE
-        elif self.role is Role.SERVER:
-            if msgtype is MessageType.RESPONSE:
-                raise ProtocolError("the client sent a response message to a server")
-            if msgtype is MessageType.SYNC:
-                self._pending_sync += 1
+        elif msgtype is MessageType.SYNC:
+            # A sync request (a server may send these to its clients too) awaits a response.
+            self._pending_sync += 1
+        elif self.role is Role.SERVER and msgtype is MessageType.RESPONSE:
+            raise ProtocolError("the client sent a response message to a server")
         value = deserialize(data)
         return Message(msgtype, value, header.size, header.compressed)
 
@@ -549,8 +549,8 @@ class Connection:
         return self._encode(value, msgtype)
 
     def send_response(self, value: object) -> bytes:
-        """Server: the response to the oldest unanswered sync request."""
-        self._require_role(Role.SERVER, "send_response")
+        """The response to the oldest unanswered sync request received (a server's reply, or
+        a client's answer to a sync request its server sent it)."""
         self._require_ready("respond")
         if self._pending_sync <= 0:
             raise exc.ConnectionError("no sync request is waiting for a response")
@@ -559,7 +559,7 @@ class Connection:
         return data
 
     def send_error(self, message: str) -> bytes:
-        """Server: an error response (``'message``) to the oldest unanswered sync request."""
+        """An error response (``'message``) to the oldest unanswered sync request."""
         from qorm.protocol.values import QErrorValue
 
         return self.send_response(QErrorValue(message))
@@ -609,7 +609,7 @@ class Connection:
 
     @property
     def pending_sync(self) -> int:
-        """Server: sync requests received and not yet answered."""
+        """Sync requests received and not yet answered."""
         return self._pending_sync
 
     def _encode(self, value: object, msgtype: MessageType) -> bytes:

@@ -28,6 +28,7 @@ from qorm.protocol.connection import (
 )
 from qorm.protocol.constants import CAPABILITY_MAX, MessageType
 from qorm.transport.common import (
+    CLIENT_CANNOT_EVALUATE,
     ConnectOptions,
     build_request,
     check_reply,
@@ -126,6 +127,9 @@ class _IPCProtocol(asyncio.Protocol):
             if event is NEED_DATA:
                 return
             if isinstance(event, Message):
+                if event.msgtype is MessageType.SYNC and self.transport is not None:
+                    # The server waits for an answer; a qorm client evaluates no q.
+                    self.transport.write(self.proto.send_error(CLIENT_CANNOT_EVALUATE))
                 if event.msgtype is MessageType.RESPONSE and self.waiter is not None:
                     if not self.waiter.done():
                         self.waiter.set_result(event)

@@ -26,6 +26,10 @@ __all__ = [
     "make_ssl_context",
 ]
 
+#: The error a qorm client answers a server's sync request with (it still gets the message,
+#: through ``receive()``), so the server does not wait forever.
+CLIENT_CANNOT_EVALUATE: Final = "nyi: a qorm client does not evaluate sync requests"
+
 #: Where kdb+ listens on a Unix domain socket for port N (``q -p N`` also binds this).
 UNIX_PATH_TEMPLATE: Final = "/tmp/kx.{port}"
 

@@ -28,6 +28,7 @@ from qorm.protocol.connection import (
 )
 from qorm.protocol.constants import CAPABILITY_MAX, MessageType
 from qorm.transport.common import (
+    CLIENT_CANNOT_EVALUATE,
     ConnectOptions,
     build_request,
     check_reply,
@@ -378,6 +379,9 @@ class SyncConnection:
         while True:
             event = proto.next_event()
             if isinstance(event, Message):
+                if event.msgtype is MessageType.SYNC:
+                    # The server waits for an answer; a qorm client evaluates no q.
+                    self._sendall(sock, proto.send_error(CLIENT_CANNOT_EVALUATE), deadline)
                 return event
             if isinstance(event, ConnectionClosed):
                 raise exc.ConnectionError(f"{self.options.describe()} closed the connection")

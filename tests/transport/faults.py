@@ -37,7 +37,9 @@ MODES = (
     "big_then_die",  # a 1 MB response header, 400 kB of it, then closes
     "big",  # a 1 MB char vector response, sent in pieces
     "async_reply",  # answers with an async message instead of a response
+    "sync_to_client",  # sends the client a sync request, reads its answer, then answers 5
 )
+SYNC_SYM_TICK = ASYNC_SYM_TICK[:1] + b"\x01" + ASYNC_SYM_TICK[2:]
 
 BIG_TEXT = bytes(range(256)) * 4096  # 1 MiB
 BIG_RESPONSE = (
@@ -63,6 +65,7 @@ class FaultServer:
         self.sock.listen(16)
         self.port: int = self.sock.getsockname()[1]
         self.hellos: list[bytes] = []
+        self.answers: list[bytes] = []
         self._stop = threading.Event()
         self._conns: list[socket.socket] = []
         self._thread = threading.Thread(target=self._accept_loop, daemon=True)
@@ -162,6 +165,12 @@ class FaultServer:
                 conn.sendall(RESPONSE_ERR_TYPE)
             elif mode == "huge_claim":
                 conn.sendall(b"\x01\x02\x00\x00" + struct.pack("<I", 1_500_000_000))
+            elif mode == "sync_to_client":
+                conn.sendall(SYNC_SYM_TICK)
+                answer = self._read_message(conn)
+                if answer is not None:
+                    self.answers.append(answer)
+                conn.sendall(RESPONSE_5)
             elif mode == "async_reply":
                 conn.sendall(ASYNC_SYM_TICK)
             elif mode == "big_then_die":

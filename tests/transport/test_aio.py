@@ -133,3 +133,11 @@ async def test_unix_socket(tmp_path: object) -> None:
     with EmbeddedServer(port=None, unix=path, executor=lambda v: 5):
         async with AsyncConnection(unix=path, timeout=TIMEOUT) as conn:
             assert await conn.query("2+3") == 5
+
+
+async def test_server_sync_request_is_answered_with_an_error() -> None:
+    with fault_server("sync_to_client") as server:
+        async with AsyncConnection("127.0.0.1", server.port, timeout=TIMEOUT) as conn:
+            assert await conn.query("2+3") == 5
+            assert (await conn.receive_message()).value == "tick"
+        assert b"nyi: a qorm client" in server.answers[0]

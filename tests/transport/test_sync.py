@@ -226,3 +226,15 @@ def test_large_reply_read_in_place() -> None:
     ):
         assert conn.query("x") == BIG_TEXT
         assert conn.query("x") == BIG_TEXT
+
+
+def test_server_sync_request_is_answered_with_an_error() -> None:
+    with (
+        fault_server("sync_to_client") as server,
+        SyncConnection("127.0.0.1", server.port, timeout=TIMEOUT) as conn,
+    ):
+        assert conn.query("2+3") == 5  # the server got its answer, so it replied
+        message = conn.receive_message()
+        assert message.msgtype == 1 and message.value == "tick"
+        assert server.answers[0][1] == 2  # a response message ...
+        assert b"nyi: a qorm client does not evaluate" in server.answers[0]  # ... an error
