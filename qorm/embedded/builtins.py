@@ -352,10 +352,10 @@ def query_or_find(ip: Interp, args: list[K]) -> K:
         a, b, c = args
         if a.t == 1 or a.t == -1:
             return vector_cond(a, b, c)
-        from qorm.embedded import qsql
+        from qorm.embedded import qsql_forms as qsql
 
         return qsql.simple_exec(ip, a, b, c)
-    from qorm.embedded import qsql
+    from qorm.embedded import qsql_forms as qsql
 
     return qsql.functional_select(ip, args)
 

@@ -199,7 +199,7 @@ class Interp:
 
             return tables.literal(self, node[1], node[2])
         if tag == "sql":
-            from qorm.embedded import qsql
+            from qorm.embedded import qsql_forms as qsql
 
             return qsql.template(self, node[1], node[2])
         if tag == "ret":

@@ -526,7 +526,7 @@ def xdesc(ip: Interp, names: K, t: K) -> K:
 
 @kw("xgroup", 2)
 def xgroup(ip: Interp, names: K, t: K) -> K:
-    from qorm.embedded.qsql import select_by
+    from qorm.embedded.qsql_forms import select_by
 
     nn = list(ensure_vector(names).d)
     return select_by(ip, t, nn)

@@ -688,7 +688,7 @@ def polyad(ip: Interp, g: str, args: list[K]) -> K:
     if g == "?":
         return b.query_or_find(ip, args)
     if g == "!":
-        from qorm.embedded import qsql
+        from qorm.embedded import qsql_forms as qsql
 
         return qsql.functional_update(ip, args)
     if g == "@":
