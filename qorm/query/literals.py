@@ -327,6 +327,8 @@ def _q_vector(items: Sequence[Any], ctype: ColumnType | None) -> str:
             text = " ".join(str(int(v)) for v in items) + ("i" if kind is QInt else "h")
         else:
             text = " ".join(q_source(v, ctype) for v in items)
+    elif len(items) == 1:
+        return f"(enlist {q_source(items[0], ctype)})"
     else:
         return "(" + ";".join(q_source(v, ctype) for v in items) + ")"
     return text if len(items) > 1 else f"(enlist {text})"

@@ -16,14 +16,17 @@ as one argument: ``{[p0] `trade insert p0}``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from qorm import exc
 from qorm.model.convert import to_q_column
+from qorm.model.qtypes import STRING
 from qorm.protocol import constants as c
 from qorm.protocol.values import QVector
 from qorm.query.compiler import CompiledQuery, Compiler
@@ -134,22 +137,37 @@ class DeleteQuery(Generic[M]):
         return self.compile()
 
 
+def _text(data: bytes) -> str | bytes:
+    """UTF-8 text as ``str`` (rendered as text), other bytes as they are (octal escapes)."""
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return data
+
+
 def _column_source(col: Any, ctype: Any) -> str:
     """Readable q for one insert column (only used by ``.compile()``)."""
     if isinstance(col, QVector):
-        from qorm.types import TEMPORAL_CLASSES
+        from qorm.types import TEMPORAL_CLASSES, QNull
 
+        if len(col) == 0:
+            return f'"{c.TYPE_CHARS[col.qtype]}"$()'
         cls = TEMPORAL_CLASSES.get(col.qtype)
         if cls is not None:
-            items = [repr(cls(v)) for v in col.data.tolist()]
+            null = QNull(col.qtype)
+            nulls = {-(2**31), -(2**63)}
+            items = [
+                repr(null) if (v in nulls or v != v) else repr(cls(v)) for v in col.data.tolist()
+            ]
             return " ".join(items) if len(items) != 1 else f"(enlist {items[0]})"
         if col.qtype == c.GUID:
             import uuid
 
             return q_source([uuid.UUID(bytes=bytes(r)) for r in col.data], None, vector=True)
-    if isinstance(col, bytes):
-        return q_source(col)
-    if isinstance(col, list):
+    if isinstance(col, bytes):  # chars (a single one must be enlisted to be a list)
+        text = q_source(_text(col), STRING)
+        return text if len(col) != 1 else f"(enlist {text})"
+    if isinstance(col, list):  # strings, lists: each item must itself be a list
         items = [
             _column_source(v, None) if isinstance(v, (np.ndarray, QVector, bytes)) else q_source(v)
             for v in col
@@ -159,7 +177,6 @@ def _column_source(col: Any, ctype: Any) -> str:
     if len(col) == 0:
         chars = {"f8": "f", "i8": "j", "i4": "i", "i2": "h", "f4": "e", "b1": "b", "u1": "x"}
         return f'"{chars.get(col.dtype.str[1:], "s")}"$()'
-    suffix = {np.dtype(np.int32): "i", np.dtype(np.int16): "h", np.dtype(np.float32): "e"}
     if col.dtype == object:
         return q_source(col.tolist(), ctype, vector=True)
     if col.dtype == np.bool_:
@@ -167,11 +184,29 @@ def _column_source(col: Any, ctype: Any) -> str:
     elif col.dtype == np.uint8:
         text = "0x" + col.tobytes().hex()
     else:
-        text = q_source(col.tolist(), ctype, vector=True)
-        if text.startswith("(enlist "):
-            text = text[8:-1]
-        text += suffix.get(col.dtype, "")
+        text = _numbers(col)
     return text if len(col) != 1 else f"(enlist {text})"
+
+
+_INT_NULLS = {"i8": (-(2**63), ""), "i4": (-(2**31), "i"), "i2": (-(2**15), "h")}
+
+
+def _numbers(col: npt.NDArray[Any]) -> str:
+    """A numeric vector literal with q's nulls: ``1 0N 3i``, ``1.5 0n``, ``1.5 0Ne``."""
+    key = col.dtype.str[1:]
+    if col.dtype.kind == "f":
+        real = key == "f4"
+        parts = []
+        for v in col.tolist():
+            if v != v:
+                parts.append("0N" if real else "0n")
+            elif v in (math.inf, -math.inf):
+                parts.append(("-" if v < 0 else "") + ("0W" if real else "0w"))
+            else:
+                parts.append(repr(float(v)).replace("e+", "e"))
+        return " ".join(parts) + ("e" if real else "")
+    null, suffix = _INT_NULLS.get(key, (None, ""))
+    return " ".join("0N" if v == null else str(v) for v in col.tolist()) + suffix
 
 
 def _where(model: type[Any], name: str) -> Callable[[int], str]:

@@ -283,7 +283,7 @@ def test_insert_compile_and_columns() -> None:
     ]
     q = Trade.insert(rows)
     assert q.compile() == (
-        "`trade insert (`AAPL`GOOG;150.25 2800;100 50;"
+        "`trade insert (`AAPL`GOOG;150.25 2800.0;100 50;"
         "2024.01.01D00:00:00.000000000 2024.01.02D00:00:00.000000000)"
     )
     ipc = q.compile_ipc()
@@ -297,7 +297,8 @@ def test_insert_compile_and_columns() -> None:
 def test_keyed_insert_puts_keys_first() -> None:
     q = DailyPrice.insert([DailyPrice(close=1.0, volume=2, sym="A", date=dt.date(2000, 1, 2))])
     assert (
-        q.compile() == "`daily_price insert ((enlist`A);(enlist 2000.01.02);(enlist 1f);(enlist 2))"
+        q.compile()
+        == "`daily_price insert ((enlist`A);(enlist 2000.01.02);(enlist 1.0);(enlist 2))"
     )
 
 

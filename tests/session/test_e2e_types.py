@@ -192,3 +192,20 @@ def test_nested_and_string_columns(session: Session) -> None:
     assert [r["b"] for r in rows] == ["x", "yy", "zzz"]
     assert nest.insert([nest(a=[], b="")]).compile() == '`nest insert ((enlist "j"$());(enlist ""))'
     assert build_model_from_meta("nest", {"a": "J"}).__fields__["a"].ctype.name == "list of long"
+
+
+@pytest.mark.parametrize("rows", [[FULL, NULLS], [FULL], [NULLS]], ids=["two", "full", "nulls"])
+def test_readable_insert_is_valid_q(session: Session, rows: list[AllTypes]) -> None:
+    session.create_table(AllTypes)
+    session.raw(AllTypes.insert(rows).compile())
+    via_text = list(session.exec(AllTypes.select()))
+    session.create_table(AllTypes)
+    session.exec(AllTypes.insert(rows))
+    via_args = list(session.exec(AllTypes.select()))
+    assert [r.to_dict() for r in via_text] == [r.to_dict() for r in via_args] or all(
+        _same_row(a, b) for a, b in zip(via_text, via_args)
+    )
+
+
+def _same_row(a: AllTypes, b: AllTypes) -> bool:
+    return a == b  # Model equality treats NaN as equal to NaN
