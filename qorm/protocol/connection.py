@@ -157,7 +157,7 @@ class HandshakeRejected:
     retry_capability: int | None
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)  # not frozen: built once per message, on the hot path
 class Message:
     """A complete message from the peer, decoded.
 

@@ -107,6 +107,7 @@ class SyncConnection:
         self._broken = False
         self._closed = False
         self._wait_limit: float | None = None  # the timeout of the current wait, for messages
+        self._sock_timeout: float | None = None  # what the socket's timeout is set to
 
     # -- properties ----------------------------------------------------------------------------
 
@@ -185,6 +186,7 @@ class SyncConnection:
                     continue
                 if isinstance(event, HandshakeAccepted):
                     sock.settimeout(None)
+                    self._sock_timeout = None
                     return sock, proto, None
                 if isinstance(event, HandshakeRejected):
                     _close_quietly(sock)
@@ -340,6 +342,7 @@ class SyncConnection:
                     data = socket.socket.recv(self._sock, 1, socket.MSG_PEEK)
                 finally:
                     self._sock.setblocking(True)
+                    self._sock_timeout = None
             except (BlockingIOError, ssl.SSLWantReadError):
                 return True
             except OSError:
@@ -396,7 +399,7 @@ class SyncConnection:
 
     def _recv(self, sock: socket.socket, size: int, deadline: float | None) -> bytes:
         try:
-            sock.settimeout(_remaining(deadline, self.options))
+            self._set_timeout(sock, deadline)
             return sock.recv(max(size, 1))
         except TimeoutError as e:
             raise exc.ConnectionTimeoutError(
@@ -407,7 +410,7 @@ class SyncConnection:
 
     def _recv_into(self, sock: socket.socket, view: memoryview, deadline: float | None) -> int:
         try:
-            sock.settimeout(_remaining(deadline, self.options))
+            self._set_timeout(sock, deadline)
             return sock.recv_into(view)
         except TimeoutError as e:
             raise exc.ConnectionTimeoutError(
@@ -418,7 +421,7 @@ class SyncConnection:
 
     def _sendall(self, sock: socket.socket, data: bytes, deadline: float | None) -> None:
         try:
-            sock.settimeout(_remaining(deadline, self.options))
+            self._set_timeout(sock, deadline)
             sock.sendall(data)
         except TimeoutError as e:
             raise exc.ConnectionTimeoutError(
@@ -426,6 +429,13 @@ class SyncConnection:
             ) from e
         except OSError as e:
             raise exc.ConnectionError(f"sending to {self.options.describe()} failed: {e}") from e
+
+    def _set_timeout(self, sock: socket.socket, deadline: float | None) -> None:
+        # settimeout costs system calls; without a deadline it rarely changes anything.
+        remaining = _remaining(deadline, self.options)
+        if remaining is not None or self._sock_timeout is not None:
+            sock.settimeout(remaining)
+            self._sock_timeout = remaining
 
     def _start_wait(self, timeout: float | None) -> float | None:
         self._wait_limit = timeout
