@@ -139,8 +139,9 @@ def test_every_type_roundtrips(session: Session) -> None:
         AllTypes.s == "sym one",
         AllTypes.b == True,  # noqa: E712 - builds a q expression
     ]:
-        got = session.exec(AllTypes.select().where(cond))
-        assert [r.s for r in got] == ["sym one"], cond
+        q = AllTypes.select().where(cond)
+        assert [r.s for r in session.exec(q)] == ["sym one"], q.compile()
+        assert list(session.raw(q.compile())["s"]) == ["sym one"], q.compile()
 
 
 def test_dataframe_of_every_type(session: Session) -> None:
