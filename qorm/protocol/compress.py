@@ -67,6 +67,7 @@ def decompress(message: bytes | bytearray | memoryview) -> bytes:
     n_src = len(src)
     src_np = np.frombuffer(src, np.uint8)
     dst_np = np.frombuffer(dst, np.uint8)  # a view: same-length slice writes stay visible
+    view = memoryview(dst)  # slice copies without a temporary object
     s = p = 8  # write position; first position not yet hashed
     d = off  # read position
     plans = _PLANS
@@ -87,6 +88,40 @@ def decompress(message: bytes | bytearray | memoryview) -> bytes:
             dst[s : s + 8] = src[d : d + 8]
             s += 8
             d += 8
+            continue
+        if d + 16 <= n_src and s + 8 * 257 <= usize:
+            # the whole group fits both buffers: the same steps without the bounds checks
+            for step in plans[f]:
+                if step == 1:
+                    dst[s] = src[d]
+                    d += 1
+                    s += 1
+                    continue
+                if step:
+                    dst[s : s + step] = src[d : d + step]
+                    d += step
+                    s += step
+                    continue
+                if p < s - 1:
+                    if s - p < 64:
+                        for q in range(p, s - 1):
+                            table[dst[q] ^ dst[q + 1]] = q
+                    else:
+                        _hash_range(table, dst_np, p, s - 1)
+                    p = s - 1
+                r = table[src[d]]
+                n = src[d + 1] + 2
+                d += 2
+                end = s + n
+                if r + n <= s:
+                    view[s:end] = view[r : r + n]
+                else:
+                    chunk = bytes(dst[r:s])
+                    dst[s:end] = (chunk * (n // (s - r) + 1))[:n]
+                if p < s:
+                    table[dst[s - 1] ^ dst[s]] = s - 1
+                table[dst[s] ^ dst[s + 1]] = s
+                s = p = end
             continue
         for step in plans[f]:
             if s >= usize:
