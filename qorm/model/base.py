@@ -96,6 +96,20 @@ def _resolve_annotations(cls: type, frame: Any) -> dict[str, Any]:
     return out
 
 
+def _signature(fields: Mapping[str, Field]) -> inspect.Signature:
+    """``(*, sym: str = None, ...)``: what ``__init__`` accepts, for ``help()`` and IDEs."""
+    params = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=f.default,
+            annotation=f.ctype.python,
+        )
+        for name, f in fields.items()
+    ]
+    return inspect.Signature(params)
+
+
 @dataclass_transform(kw_only_default=True, field_specifiers=(field,))
 class Model:
     """Base class of models of (unkeyed) q tables."""
@@ -141,6 +155,7 @@ class Model:
             setattr(cls, name, f)
         cls.__fields__ = ordered
         cls.__abstract__ = abstract
+        cls.__signature__ = _signature(ordered)  # type: ignore[attr-defined]  # for help()/IDEs
         # A reflected model never displaces a model the application defined for its table.
         if not abstract and not (
             cls.__dict__.get("__reflected__", False) and cls.__tablename__ in _REGISTRY

@@ -261,3 +261,11 @@ def test_temporal_range_is_checked_not_wrapped() -> None:
     assert Trade.insert([Trade(sym="a", price=1.0, size=1, time=aware)]).columns[
         3
     ].data.tolist() == [0]
+
+
+def test_signature_for_help() -> None:
+    import inspect
+
+    sig = inspect.signature(Trade)
+    assert list(sig.parameters) == ["sym", "price", "size", "time"]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in sig.parameters.values())
