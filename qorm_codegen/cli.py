@@ -153,7 +153,7 @@ def _generate(args: argparse.Namespace) -> int:
     for item in plans:
         for warning in item.warnings:
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
-    changed = [p.path.name for p in plans if p.changed]
+    changed = sorted(p.path.name for p in plans if p.changed)
     summary = f"{len(spec.tables)} tables, {len(spec.functions)} functions"
     if changed:
         print(f"{args.out}: wrote {', '.join(changed)} ({summary})")

@@ -48,15 +48,22 @@ class MergeResult:
     warnings: tuple[str, ...] = ()
 
 
-def merge_module(old_source: str, new_source: str, filename: str = "") -> MergeResult:
+def merge_module(
+    old_source: str, new_source: str, filename: str = "", base_source: str | None = None
+) -> MergeResult:
     """Merge ``new_source`` (just generated) into ``old_source`` (possibly user-edited).
+
+    ``base_source`` is what the previous generation wrote (rendered again from the schema it
+    recorded), when known: a docstring still equal to its base is the generator's, and is
+    replaced; one the user changed is kept. Without a base every existing docstring is kept.
 
     Raises ``libcst.ParserSyntaxError`` when the old file is not valid Python: a file the user
     broke is not silently overwritten.
     """
     old = cst.parse_module(old_source)
     new = cst.parse_module(new_source)
-    return _Merger(old, new, filename).run()
+    base = cst.parse_module(base_source) if base_source is not None else None
+    return _Merger(old, new, filename, base).run()
 
 
 def get_full_name_for_node(node: cst.CSTNode | None) -> str | None:
@@ -168,11 +175,19 @@ def _import_module(node: cst.Import | cst.ImportFrom) -> str:
 
 
 class _Merger:
-    def __init__(self, old: cst.Module, new: cst.Module, filename: str) -> None:
+    def __init__(
+        self, old: cst.Module, new: cst.Module, filename: str, base: cst.Module | None
+    ) -> None:
         self.old = old
         self.new = new
+        self.base = base
         self.filename = filename
         self.warnings: list[str] = []
+        self.base_units: dict[str, cst.BaseStatement] = {}
+        for stmt in base.body if base is not None else ():
+            key = _unit_key(stmt)
+            if key is not None:
+                self.base_units[key] = stmt
         self.new_units: dict[str, cst.BaseStatement] = {}
         self.new_order: list[str] = []
         for stmt in new.body:
@@ -203,6 +218,8 @@ class _Merger:
                     " schema but holds code you wrote: kept"
                 )
         self._insert_new_units(body, keys)
+        if self.base is not None and body:
+            body[0] = _refresh_docstring(body[0], self.base.body, self.new.body) or body[0]
         body = self._merge_imports(body)
         header = self._header()
         merged = self.old.with_changes(body=body, header=header)
@@ -215,10 +232,11 @@ class _Merger:
     ) -> cst.BaseStatement:
         if key == "__all__":
             return self._merge_all(old, new)
+        base = self.base_units.get(key)
         if isinstance(old, cst.ClassDef) and isinstance(new, cst.ClassDef):
-            return _merge_class(old, new)
+            return _refresh_block_docstring(_merge_class(old, new), base, new)
         if isinstance(old, cst.FunctionDef) and isinstance(new, cst.FunctionDef):
-            return _merge_function(old, new)
+            return _refresh_block_docstring(_merge_function(old, new), base, new)
         return new
 
     def _only_generated(self, stmt: cst.BaseStatement) -> bool:
@@ -297,6 +315,17 @@ class _Merger:
         used = _used_names(body)
         out: list[cst.BaseStatement] = []
         seen: set[str] = set()
+        changed = False
+
+        def rewrite(stmt: cst.SimpleStatementLine, module: str, names: set[str]) -> None:
+            nonlocal changed
+            if not names:
+                changed = True
+                return
+            fresh = _from_import(stmt, module, sorted(names, key=_isort_key))
+            changed = changed or not fresh.deep_equals(stmt)
+            out.append(fresh)
+
         for stmt in body:
             nodes = _imports_of(stmt)
             if len(nodes) != 1 or not isinstance(stmt, cst.SimpleStatementLine):
@@ -305,23 +334,24 @@ class _Merger:
             node = nodes[0]
             if isinstance(node, cst.ImportFrom) and _import_module(node) in needed:
                 module = _import_module(node)
-                keep = {n for n in _imported_names(node) if n in used}
-                names = sorted(keep | set(needed[module]), key=_isort_key)
                 seen.add(module)
-                if names:
-                    out.append(_from_import(stmt, module, names))
+                keep = {n for n in _imported_names(node) if n in used}
+                rewrite(stmt, module, keep | set(needed[module]))
                 continue
             if isinstance(node, cst.ImportFrom) and _is_generated_module(_import_module(node)):
-                module = _import_module(node)
-                keep = {n for n in _imported_names(node) if n in used}
-                if keep:
-                    out.append(_from_import(stmt, module, sorted(keep, key=_isort_key)))
+                rewrite(stmt, _import_module(node), {n for n in _imported_names(node) if n in used})
                 continue
-            out.append(stmt)
             if isinstance(node, cst.Import):
-                seen |= {"import " + (get_full_name_for_node(a.name) or "") for a in node.names}
+                modules = [get_full_name_for_node(a.name) or "" for a in node.names]
+                if all(m in _GENERATED_PLAIN_IMPORTS for m in modules) and not any(
+                    m in plain_needed or m in used for m in modules
+                ):
+                    changed = True  # e.g. ``import datetime`` nothing needs any more
+                    continue
+                seen |= {"import " + m for m in modules}
+            out.append(stmt)
         missing = [new_import_stmts[m] for m in sorted(generated_modules) if m not in seen]
-        return _with_imports(out, missing)
+        return _with_imports(out, missing, relayout=changed)
 
     def _header(self) -> Sequence[cst.EmptyLine]:
         kept = [
@@ -331,6 +361,57 @@ class _Merger:
         ]
         generated = [line for line in self.new.header if line.comment is not None]
         return [*generated, *(line for line in kept if line.comment is not None)]
+
+
+# --- docstrings ----------------------------------------------------------------------------------
+
+
+def _docstring_value(body: Sequence[cst.BaseStatement]) -> str | None:
+    if body and _is_docstring(body[0]):
+        stmt = body[0]
+        assert isinstance(stmt, cst.SimpleStatementLine) and isinstance(stmt.body[0], cst.Expr)
+        value = stmt.body[0].value
+        assert isinstance(value, (cst.SimpleString, cst.ConcatenatedString))
+        evaluated = value.evaluated_value
+        return evaluated if isinstance(evaluated, str) else None
+    return None
+
+
+def _refresh_docstring(
+    first: cst.BaseStatement,
+    base: Sequence[cst.BaseStatement],
+    new: Sequence[cst.BaseStatement],
+) -> cst.BaseStatement | None:
+    """The new docstring statement when ``first`` is a docstring the user left as generated."""
+    old_value = _docstring_value([first])
+    if old_value is None or old_value != _docstring_value(base):
+        return None
+    if not new or not _is_docstring(new[0]):
+        return None
+    replacement = new[0]
+    assert isinstance(first, cst.SimpleStatementLine)
+    assert isinstance(replacement, cst.SimpleStatementLine)
+    return replacement.with_changes(leading_lines=first.leading_lines)
+
+
+def _block_body(node: cst.BaseStatement | None) -> Sequence[cst.BaseStatement]:
+    if isinstance(node, (cst.ClassDef, cst.FunctionDef)) and isinstance(
+        node.body, cst.IndentedBlock
+    ):
+        return node.body.body
+    return ()
+
+
+def _refresh_block_docstring(
+    merged: cst.ClassDef | cst.FunctionDef, base: cst.BaseStatement | None, new: cst.BaseStatement
+) -> cst.BaseStatement:
+    block: cst.BaseSuite = merged.body
+    if base is None or not isinstance(block, cst.IndentedBlock) or not block.body:
+        return merged
+    fresh = _refresh_docstring(block.body[0], _block_body(base), _block_body(new))
+    if fresh is None:
+        return merged
+    return merged.with_changes(body=block.with_changes(body=[fresh, *block.body[1:]]))
 
 
 # --- classes -------------------------------------------------------------------------------------
@@ -519,11 +600,16 @@ def _imported_names(node: cst.ImportFrom) -> set[str]:
     return out
 
 
+#: modules generated code imports whole (``import datetime``)
+_GENERATED_PLAIN_IMPORTS = frozenset({"datetime", "uuid"})
+
 _GENERATED_MODULES = frozenset(
     {
         "qorm",
         "qorm.model",
         "qorm.protocol.constants",
+        "qorm.protocol.values",
+        "numpy.typing",
         "qorm.result",
         "qorm.rpc",
         "qorm.session",
@@ -600,7 +686,7 @@ def _statement_key(stmt: cst.BaseStatement) -> tuple[int, int, str]:
 
 
 def _with_imports(
-    body: list[cst.BaseStatement], missing: list[cst.SimpleStatementLine]
+    body: list[cst.BaseStatement], missing: list[cst.SimpleStatementLine], *, relayout: bool
 ) -> list[cst.BaseStatement]:
     """``body`` with the ``missing`` imports added to its top import block.
 
@@ -609,7 +695,7 @@ def _with_imports(
     user's order is kept and the missing imports go at the end of the block. Comments stay with
     their statements.
     """
-    if not missing:
+    if not missing and not relayout:
         return body
     start = 1 if body and _is_docstring(body[0]) else 0
     end = start
@@ -633,8 +719,8 @@ def _with_imports(
         previous = key
     rest = list(body[end:])
     following = rest[0] if rest else None
-    if isinstance(following, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) and end == start:
-        # the block is new: the statement after it needs its blank lines
+    if isinstance(following, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        # the statement after the block needs its blank lines (the block may be new)
         wanted = 2 if isinstance(following, (cst.ClassDef, cst.FunctionDef)) else 1
         lines = list(following.leading_lines)
         blanks = 0

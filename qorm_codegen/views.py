@@ -124,13 +124,15 @@ class PackageView:
 
 def build(spec: SchemaSpec) -> PackageView:
     """The view of the package generated from ``spec``."""
-    tables = [t for t in spec.tables if is_table_name(t.name)]
-    skipped = [t.name for t in spec.tables if not is_table_name(t.name)]
+    reserved = model_reserved_names()
+    reasons = {t.name: _table_problem(t, reserved) for t in spec.tables}
+    tables = [t for t in spec.tables if not reasons[t.name]]
+    skipped = [f"``{t.name}`` ({reasons[t.name]})" for t in spec.tables if reasons[t.name]]
     names = ModelNamespace(
         (t.name for t in tables),
         (f.name for f in spec.functions),
         module_reserved=MODULE_NAMES,
-        model_reserved=model_reserved_names(),
+        model_reserved=reserved,
     )
     model_imports: set[Import] = set()
     models = tuple(_model(t, names, model_imports) for t in tables)
@@ -159,11 +161,7 @@ def build(spec: SchemaSpec) -> PackageView:
         functions=functions,
         models_doc=docstring(
             f"Models of the q tables in {source}.",
-            "Tables left out (their names are not q names qorm can query): "
-            + ", ".join(f"``{n}``" for n in skipped)
-            + "."
-            if skipped
-            else "",
+            "Tables left out: " + "; ".join(skipped) + "." if skipped else "",
         ),
         api_doc=docstring(f"Typed stubs of the q functions in {source}.", ""),
         init_doc=docstring(f"Typed models and q function stubs generated from {source}.", ""),
@@ -214,6 +212,26 @@ def _model(table: TableSpec, names: ModelNamespace, imports: set[Import]) -> Mod
         docstring=_model_docstring(table, left_out),
         fields=tuple(fields),
     )
+
+
+def _table_problem(table: TableSpec, model_reserved: frozenset[str]) -> str:
+    """Why a table cannot be a qorm model ("" when it can)."""
+    if not is_table_name(table.name):
+        return "not a table name qorm can query"
+    attrs = ModelNamespace((), (), model_reserved=model_reserved).columns(
+        c.name for c in table.columns
+    )
+    usable = {
+        c.name
+        for c in table.columns
+        if not _unusable(c.name, attrs[c.name], typemap.column_type(c) is None, c.type)
+    }
+    if not usable:
+        return "no column qorm can model"
+    missing_keys = [k for k in table.keys if k not in usable]
+    if missing_keys:
+        return f"key column ``{missing_keys[0]}`` cannot be modelled"
+    return ""
 
 
 def _unusable(column: str, attr: str, untyped: bool, qtype: str) -> str:

@@ -1,5 +1,8 @@
 """Writing a generated package to disk, merging into files that already exist.
 
+A package holds ``__init__.py``, ``models.py``, ``api.py`` and ``_schema.json``: the schema
+dump it was generated from, which the next generation uses as the merge base.
+
 :func:`plan` computes what each file should contain (the rendered text, merged into the file on
 disk when there is one) without touching the disk; :func:`write_package` writes it. ``check``
 uses :func:`plan` too, so "would generating change anything?" and "generate" can never
@@ -14,12 +17,13 @@ from pathlib import Path
 
 import libcst as cst
 
-from qorm_codegen.errors import OutputError
+from qorm_codegen import dump
+from qorm_codegen.errors import CodegenError, OutputError
 from qorm_codegen.merge import merge_module
 from qorm_codegen.render import render_package
 from qorm_codegen.spec import SchemaSpec
 
-__all__ = ["FilePlan", "plan", "write_package"]
+__all__ = ["SCHEMA_FILE", "FilePlan", "plan", "write_package"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +42,18 @@ class FilePlan:
         return self.current != self.expected
 
 
+#: the schema a package was generated from, kept in the package (a schema dump): the next
+#: generation renders it again to tell the docstrings it wrote from the ones a user edited
+SCHEMA_FILE = "_schema.json"
+
+
 def plan(
     spec: SchemaSpec, out_dir: str | Path, templates: str | Path | None = None
 ) -> list[FilePlan]:
     """What generating ``spec`` into ``out_dir`` would write, file by file (in name order)."""
     out = Path(out_dir)
     plans = []
+    base = _previous(out / SCHEMA_FILE, templates)
     for name, rendered in sorted(render_package(spec, templates).items()):
         path = out / name
         current = _read(path)
@@ -51,14 +61,26 @@ def plan(
             plans.append(FilePlan(path, current, rendered, rendered))
             continue
         try:
-            merged = merge_module(current, rendered, name)
+            merged = merge_module(current, rendered, name, base.get(name))
         except cst.ParserSyntaxError as e:
             raise OutputError(
                 f"{path} is not valid Python (line {e.raw_line}: {e.message}); fix it or remove "
                 "it, and generate again"
             ) from e
         plans.append(FilePlan(path, current, merged.code, rendered, merged.warnings))
+    schema_path = out / SCHEMA_FILE
+    recorded = dump.dumps(spec)
+    plans.append(FilePlan(schema_path, _read(schema_path), recorded, recorded))
     return plans
+
+
+def _previous(path: Path, templates: str | Path | None) -> dict[str, str]:
+    """The files the previous generation wrote, rendered again from the schema it recorded
+    (empty when there is no record, or it cannot be read: merging then keeps docstrings)."""
+    try:
+        return render_package(dump.load(path), templates)
+    except (CodegenError, NotImplementedError):
+        return {}
 
 
 def write_package(

@@ -24,8 +24,16 @@ TICK = str(DATA / "tick.json")
 def test_generate_writes_the_package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "gen"
     assert main(["generate", "--from-dump", TICK, "--out", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["__init__.py", "api.py", "models.py"]
-    assert "wrote __init__.py, api.py, models.py (5 tables, 4 functions)" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == [
+        "__init__.py",
+        "_schema.json",
+        "api.py",
+        "models.py",
+    ]
+    assert dump.load(out / "_schema.json") == dump.load(TICK)
+    assert "wrote __init__.py, _schema.json, api.py, models.py (5 tables, 4 functions)" in (
+        capsys.readouterr().out
+    )
     assert main(["generate", "--from-dump", TICK, "--out", str(out)]) == 0
     assert "up to date" in capsys.readouterr().out
 
@@ -107,6 +115,36 @@ def test_check_names_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     capsys.readouterr()
     assert main(["check", "--from-dump", TICK, "--out", str(out)]) == 1
     assert "api.py: missing" in capsys.readouterr().out
+
+
+def test_regenerating_after_a_schema_change_equals_fresh_output(tmp_path: Path) -> None:
+    """Docstrings the generator wrote follow the schema (the package's _schema.json is the
+    merge base); a docstring the user edited stays."""
+    spec = dump.load(TICK)
+    out = tmp_path / "gen"
+    main(["generate", "--from-dump", TICK, "--out", str(out)])
+    models = out / "models.py"
+    models.write_text(
+        models.read_text().replace('"""The q table ``quote``."""', '"""Top of book."""')
+    )
+    daily = spec.table("daily")
+    changed = SchemaSpec(
+        spec.source,
+        tuple(
+            t if t.name != "daily" else t.__class__(t.name, daily.columns, keys=("sym",))
+            for t in spec.tables
+        ),
+        spec.functions,
+    )
+    dump.write(changed, tmp_path / "new.json")
+    main(["generate", "--from-dump", str(tmp_path / "new.json"), "--out", str(out)])
+    text = models.read_text()
+    assert "Keyed by ``sym``.\n" in text  # the generated docstring followed the keys
+    assert '"""Top of book."""' in text  # the user's stayed
+    fresh = render_package(changed)["models.py"].replace(
+        '"""The q table ``quote``."""', '"""Top of book."""'
+    )
+    assert text == fresh
 
 
 def test_dump_round_trip_through_cli(tmp_path: Path) -> None:

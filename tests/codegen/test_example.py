@@ -27,7 +27,7 @@ def test_regenerating_in_a_copy_changes_nothing(tmp_path: Path) -> None:
     copy = tmp_path / "generated"
     shutil.copytree(PACKAGE, copy)
     assert main(["generate", "--from-q", str(EXAMPLE / "schema.q"), "--out", str(copy)]) == 0
-    for name in ("__init__.py", "api.py", "models.py"):
+    for name in ("__init__.py", "_schema.json", "api.py", "models.py"):
         assert (copy / name).read_text() == (PACKAGE / name).read_text()
 
 

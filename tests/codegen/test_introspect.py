@@ -162,10 +162,6 @@ def test_live_reflection(server: Any) -> None:
     assert spec.function(".api.allTrades").params == ()
 
 
-@pytest.mark.xfail(
-    reason="embedded engine: key ` lists root variables, not namespaces (kdb+ lists them)",
-    strict=False,
-)
 def test_live_reflection_finds_user_namespaces(server: Any) -> None:
     spec = introspect.reflect_dsn(f"kdb://127.0.0.1:{server.port}")
     assert [f.name for f in spec.functions] == [".api.allTrades", ".api.lastPx", "double"]

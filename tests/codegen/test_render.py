@@ -115,6 +115,8 @@ def test_columns_and_tables_qorm_cannot_model_are_left_out_and_named() -> None:
                 ),
             ),
             TableSpec("select", (ColumnSpec("a", "j"),)),
+            TableSpec("nested", (ColumnSpec("a", "J"),)),
+            TableSpec("k", (ColumnSpec("a", " "), ColumnSpec("b", "j")), keys=("a",)),
         ),
     )
     models = render_package(spec)["models.py"]
@@ -125,5 +127,9 @@ def test_columns_and_tables_qorm_cannot_model_are_left_out_and_named() -> None:
     assert "``tags`` (q type ``J``, nested long vectors, has no qorm type yet)" in doc
     assert "``class`` (a Python keyword, and qorm fields are named as their columns)" in doc
     assert "``to_dict`` (a name models already use" in doc
-    assert "Tables left out (their names are not q names qorm can query): ``select``." in doc
-    assert "class Select" not in models
+    assert "Tables left out: ``k`` (" in doc
+    assert "``select`` (not a table name qorm can query)." in doc
+    assert "``nested`` (no column qorm can model)" in doc
+    assert "``k`` (key column ``a`` cannot be modelled)" in doc
+    assert "class Select" not in models and "class Nested" not in models
+    assert "class K(" not in models
