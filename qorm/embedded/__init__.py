@@ -2,5 +2,6 @@
 
 from qorm.embedded.errors import QRuntimeError
 from qorm.embedded.interpreter import Interpreter
+from qorm.embedded.server import EmbeddedServer
 
-__all__ = ["Interpreter", "QRuntimeError"]
+__all__ = ["EmbeddedServer", "Interpreter", "QRuntimeError"]
