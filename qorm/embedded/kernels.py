@@ -154,7 +154,11 @@ def _factorize(x: K) -> tuple[Any, Any]:
         # hash factorize, then renumber the codes so they follow q's (ascending) key order
         codes, uniques = _pd.factorize(d)
         codes = np.asarray(codes, dtype=np.int64)
-        first = first_rows(codes, len(uniques))
+        # codes are numbered in order of first appearance: a code's first row is where the
+        # running maximum of the codes first reaches it
+        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+        if len(first) != len(uniques):  # pragma: no cover - defensive
+            first = first_rows(codes, len(uniques))
         order = sort_index(K(x.t, d[first]))
         if np.array_equal(order, np.arange(len(order))):
             return codes, first
