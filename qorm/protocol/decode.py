@@ -351,6 +351,8 @@ class _Decoder:
                 if len(keys) != len(values):
                     _fail(start, "keyed table: key and value row counts differ")
                 return QKeyedTable(keys, values, t == c.SORTED_DICT), pos
+            if _is_column(keys) and _is_column(values) and len(keys) != len(values):
+                _fail(start, f"dict of {len(keys)} keys and {len(values)} values")
             return QDict(keys, values, t == c.SORTED_DICT), pos
         if t == c.LAMBDA:
             ctx, pos = self.cstring(pos, "lambda context")

@@ -157,6 +157,7 @@ def test_deep_nesting_refused() -> None:
         (b"\x4d\x00\x00\x00\x00\x00", "type 77"),
         (b"\x70\x00", "112"),
         (b"\xb0" + bytes(8), "atom type"),
+        (b"\x63\x07\x00\x01\x00\x00\x00" + bytes(8) + b"\x07\x00\x00\x00\x00\x00", "1 keys and 0"),
     ],
 )
 def test_specific_corruptions(payload: bytes, match: str) -> None:
