@@ -4,11 +4,13 @@ into an untouched package converges to the fresh output (so check and generate a
 from __future__ import annotations
 
 import keyword
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qorm_codegen import naming
+from qorm_codegen.check import describe_units
 from qorm_codegen.merge import merge_module
 from qorm_codegen.render import render_package
 from qorm_codegen.spec import ColumnSpec, FunctionSpec, ParamSpec, SchemaSpec, TableSpec
@@ -89,3 +91,29 @@ def test_merging_into_untouched_output_converges_to_fresh_output(
         merged = merge_module(before[name], after[name], name, base_source=before[name])
         assert merged.code == after[name], name
         assert merged.warnings == ()
+
+
+@SETTINGS
+@given(schemas(), schemas())
+def test_user_code_survives_and_schema_parts_follow_the_new_schema(
+    old: SchemaSpec, new: SchemaSpec
+) -> None:
+    before, after = render_package(old), render_package(new)
+    edited = re.sub(
+        r'(    __tablename__ = "[^"]*"\n)',
+        r"\1\n    def custom(self) -> int:\n        return 1\n",
+        before["models.py"],
+    )
+    edited += "\n\ndef helper() -> int:\n    return 2\n"
+    merged = merge_module(edited, after["models.py"], "models.py", base_source=before["models.py"])
+    compile(merged.code, "models.py", "exec")
+    assert "def helper() -> int:" in merged.code
+    kept = describe_units(merged.code)
+    fresh = describe_units(after["models.py"])
+    for key, fields in fresh.items():
+        assert kept[key] == fields  # every table of the new schema, fields exactly as generated
+    gone = set(kept) - set(fresh)  # tables dropped from the schema keep the user's method ...
+    assert len(merged.warnings) == len(gone)  # ... and each is reported
+    assert merged.code.count("def custom(self)") == edited.count("def custom(self)") - sum(
+        1 for key in describe_units(before["models.py"]) if key not in kept
+    )
