@@ -26,6 +26,10 @@ is therefore the type that can hold *every* value its column can hold, nulls inc
   reads as ``None`` and temporal fields are typed ``T | None`` (``Timestamp = Col[datetime |
   None]``). mypy then makes code check for ``None`` before using one, which is the truth.
 
+Do not wrap an alias in ``Optional``/``| None`` (``price: Float | None``): the run time reads
+it, but for mypy the attribute stops being a descriptor. The temporal aliases already include
+``None``; the other types hold their nulls in-band.
+
 ``Model(...)`` may omit a field at run time (the seed API: it is then ``None`` and sent as the
 column's null), but mypy requires every field without a default, so code that mypy checks
 never builds a ``Trade`` whose ``price`` is ``None`` behind a ``float`` annotation. Give a field
