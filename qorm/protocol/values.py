@@ -73,8 +73,6 @@ __all__ = [
     "QVector",
 ]
 
-_NULL_LONG = np.int64(c.NULL_LONG)
-
 
 class QByte(int):
     """A q byte atom (``0x2a``)."""
