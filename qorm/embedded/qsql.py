@@ -242,10 +242,77 @@ def _init_names() -> None:
 
 
 # -- the engine -------------------------------------------------------------------------------
+_ROWWISE_VERBS = {"=", "<>", "<", ">", "<=", ">=", "+", "-", "*", "%", "&", "|", "~"}
+_ROWWISE_WORDS = {"in", "within", "like", "and", "or", "not", "null", "neg", "abs", "mod", "div"}
+
+
+def _rowwise(e: Expr, cols: dict[str, K]) -> bool:
+    """True when a constraint maps each row on its own (comparisons of columns and constants),
+    so it can run on whole columns and be combined as a mask instead of re-slicing."""
+
+    def ok(n: Any) -> bool:
+        tag = n[0]
+        if tag == "c":
+            return bool(n[1].t < 0)
+        if tag == "n":
+            return n[1] in cols
+        if tag == "par":
+            return ok(n[1])
+        if tag == "dy":
+            f = n[1]
+            good = (f[0] == "v" and f[1] in _ROWWISE_VERBS) or (
+                f[0] == "n" and f[1] in _ROWWISE_WORDS
+            )
+            listy = f[0] == "n" and f[1] in ("in", "within", "like")
+            right = ok(n[3]) or (listy and n[3][0] == "c" and n[3][1].t < 20)
+            return good and ok(n[2]) and right
+        if tag == "jux":
+            f = n[1]
+            return f[0] == "n" and f[1] in _ROWWISE_WORDS and ok(n[2])
+        return False
+
+    def ok_tree(k: K) -> bool:
+        if k.t == -SYM:
+            return str(k.d) in cols
+        if k.t == 0 and k.d:
+            f = k.d[0]
+            if f.t >= 100:
+                fo = f.d
+                good = (isinstance(fo, Prim) and fo.glyph in _ROWWISE_VERBS) or (
+                    isinstance(fo, Builtin) and fo.name() in _ROWWISE_WORDS
+                )
+                return (
+                    good
+                    and all(ok_tree(a) or (a.t < 0 and a.t != -SYM) for a in k.d[1:2])
+                    and all(ok_tree(a) or (a.t < 20 and a.t != -SYM) for a in k.d[2:])
+                )
+            return len(k.d) == 1
+        return k.t < 20 and k.t != -SYM
+
+    return ok(e.v) if e.kind == "ast" else ok_tree(e.v)
+
+
 def _where(ip: Interp, t: K, conds: list[Expr]) -> Any:
     n = count(t)
     rows: Any = None
+    mask: Any = None
     for c in conds:
+        if rows is None and _rowwise(c, t.d):
+            # whole-column constraints combine as boolean masks (one selection at the end)
+            m = _in_scope(ip, Scope(t, None), c)
+            if m.t in (1, -1):
+                mb = np.broadcast_to(np.asarray(m.d, dtype=bool), (n,))
+                mask = mb if mask is None else mask & mb
+                continue
+            if m.t not in (7, 6, 5):
+                raise Q("type")
+            sel = m.d.astype(np.int64)
+            rows = sel if mask is None else sel[mask[sel]]
+            mask = None
+            continue
+        if mask is not None:
+            rows = np.flatnonzero(mask)
+            mask = None
         scope = Scope(t, rows)
         m = _in_scope(ip, scope, c)
         if m.t == 1 or m.t == -1:
@@ -256,6 +323,8 @@ def _where(ip: Interp, t: K, conds: list[Expr]) -> Any:
         else:
             raise Q("type")
         rows = sel if rows is None else rows[sel]
+    if mask is not None:
+        rows = np.flatnonzero(mask)
     return rows
 
 

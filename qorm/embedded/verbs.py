@@ -310,7 +310,13 @@ def compare(op: str, x: K, y: K) -> K:
             a, b = b, a
         r = a < b
         if nan:
-            r = (r & ~np.isnan(b)) | (np.isnan(a) & ~np.isnan(b))
+            # null is below everything: a null a is less than any non-null b
+            an = np.isnan(a)
+            if np.ndim(b) == 0:
+                if not np.isnan(b):
+                    r = r | an
+            else:
+                r = r | (an & ~np.isnan(b))
         if op in ("<=", ">="):
             r = ~r
     r = np.asarray(r, dtype=bool)
