@@ -230,7 +230,7 @@ class _Decoder:
             return QEnum(t, v), pos + 8
         if t == c.ERROR:
             raw, pos = self.cstring(pos, "error message")
-            return QErrorValue(raw.decode("utf-8", "replace")), pos
+            return QErrorValue(raw.decode("utf-8", "surrogateescape")), pos
         _fail(pos - 1, f"unknown atom type {t}")
 
     def vector(self, t: int, pos: int) -> tuple[Any, int]:

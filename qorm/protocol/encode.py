@@ -321,7 +321,7 @@ class _Encoder:
         self.parts.append(b"\xf8" + _F.pack(obj))
 
     def write_symbol(self, obj: str) -> None:
-        raw = obj.encode("utf-8", "surrogateescape")
+        raw = _utf8(obj)
         if b"\x00" in raw:
             raise _PathError(f"symbol {obj!r} contains a NUL character")
         self.parts.append(b"\xf5" + raw + b"\x00")
@@ -408,7 +408,7 @@ class _Encoder:
             raise err
         self.parts.append(_VEC_HEADER.pack(c.SYMBOL, attr, n))
         if n:
-            self.parts.append(text.encode("utf-8", "surrogateescape") + b"\x00")
+            self.parts.append(_utf8(text) + b"\x00")
 
     def write_qvector(self, obj: QVector) -> None:
         if obj.qtype == c.CHAR:
@@ -504,7 +504,7 @@ class _Encoder:
             return
         self.parts.append(_VEC_HEADER.pack(c.SYMBOL, 0, n))
         if n:
-            self.parts.append(text.encode("utf-8", "surrogateescape") + b"\x00")
+            self.parts.append(_utf8(text) + b"\x00")
 
     def write_list(self, obj: list[Any] | tuple[Any, ...]) -> None:
         """A vector when every item has one atom type (``None`` items allowed where that
@@ -666,7 +666,7 @@ class _Encoder:
         self.parts.append(bytes((obj.qtype,)) + obj.payload)
 
     def write_error(self, obj: QErrorValue) -> None:
-        self.parts.append(b"\x80" + obj.message.encode("utf-8") + b"\x00")
+        self.parts.append(b"\x80" + _utf8(obj.message).replace(b"\x00", b" ") + b"\x00")
 
 
 def _raw(x: Any) -> Any:
@@ -733,6 +733,14 @@ def _list_kind(t: type) -> tuple[int, Any, Any] | None:
 
 #: Types that never make a vector (their own encodings differ from their base class's).
 _NO_LIST_VECTOR: Final = frozenset({QNull})
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8 bytes of a symbol; ``surrogateescape`` restores bytes that were not UTF-8."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise _PathError(f"text {text[:40]!r} cannot be encoded as UTF-8: {exc.reason}") from None
 
 
 def _is_missing(x: object) -> bool:

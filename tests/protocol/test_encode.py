@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qorm.exc import SerializationError
 from qorm.protocol import MessageType, decompress, deserialize, encode_payload, serialize
@@ -226,3 +227,20 @@ def test_big_endian_messages_decode() -> None:
     )
     sym = deserialize(_be("0b00000000026100626300"))
     assert isinstance(sym, np.ndarray) and sym.tolist() == ["a", "bc"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.sampled_from(["atom", "list", "array", "frame"]))
+def test_any_text_encodes_or_raises_serialization_error(text: str, shape: str) -> None:
+    value: object = {
+        "atom": text,
+        "list": [text, "x"],
+        "array": np.array([text], dtype=object),
+        "frame": pd.DataFrame({"s": [text]}),
+    }[shape]
+    try:
+        message = serialize(value)
+    except SerializationError as exc:
+        assert "NUL" in str(exc) or "UTF-8" in str(exc)
+    else:
+        assert serialize(deserialize(message)) == message
