@@ -316,8 +316,8 @@ def _where(ip: Interp, t: K, conds: list[Expr]) -> Any:
         scope = Scope(t, rows)
         m = _in_scope(ip, scope, c)
         if m.t == 1 or m.t == -1:
-            mask = np.broadcast_to(np.asarray(m.d, dtype=bool), (n if rows is None else len(rows),))
-            sel = np.flatnonzero(mask)
+            sub = np.broadcast_to(np.asarray(m.d, dtype=bool), (n if rows is None else len(rows),))
+            sel = np.flatnonzero(sub)
         elif m.t in (7, 6, 5):
             sel = m.d.astype(np.int64)
         else:

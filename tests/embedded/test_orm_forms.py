@@ -271,3 +271,15 @@ def test_wj_sums_windows(q: Interpreter, data: pd.DataFrame) -> None:
     # a quote exactly at the window start is the prevailing one (closed windows)
     r = frame(q.eval("wj[(5 5 5;6 6 6);`sym`time;t;(quote;(sum;`bid))]"))
     np.testing.assert_allclose(r.bid, [2.0, 2.0, 8.0])
+
+
+def test_where_constraints_see_earlier_filters(q: Interpreter, data: pd.DataFrame) -> None:
+    # a row-wise constraint, then one that aggregates over the rows left, then row-wise again
+    got = frame(q.eval("select from trade where price>20, size=max size, sym<>`A"))
+    d = data[data.price > 20]
+    d = d[d["size"] == d["size"].max()]
+    exp = d[d.sym != "A"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, exp, check_dtype=False)
+    got = frame(q.eval("select from trade where size>100, i<500"))
+    exp = data[(data["size"] > 100) & (data.index < 500)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, exp, check_dtype=False)
