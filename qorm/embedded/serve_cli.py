@@ -18,11 +18,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", "-p", type=int, default=5000, help="TCP port (0: any free)")
-    parser.add_argument("--users", "-u", metavar="FILE", help="file of user:password lines")
+    parser.add_argument(
+        "--users",
+        "-u",
+        metavar="FILE",
+        help="file of user:password lines; passwords plain or hashed as sha256:<hex>, "
+        "sha1:<hex>, md5:<hex> (python -m qorm.embedded.auth USER makes a line)",
+    )
     parser.add_argument("--load", metavar="SCRIPT", help="q script to run before serving")
     parser.add_argument("--unix", metavar="PATH", help="also listen on this Unix socket path")
     parser.add_argument(
         "--max-message-size", type=int, default=2**30, help="largest message accepted (bytes)"
+    )
+    parser.add_argument("--tls-cert", metavar="PEM", help="serve TLS with this certificate chain")
+    parser.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
+    parser.add_argument(
+        "--max-connections", type=int, default=None, help="most connections at once (default: any)"
+    )
+    parser.add_argument(
+        "--max-pending", type=int, default=64, help="most connections not yet logged in"
+    )
+    parser.add_argument(
+        "--handshake-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a new connection has to finish TLS and the login",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=None,
+        help="drop logged-in clients silent this many seconds (default: never, as kdb+)",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="log warnings only")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every connection")
@@ -37,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from qorm.embedded.server import EmbeddedServer
     from qorm.exc import QormError
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("qorm serve: --tls-cert and --tls-key go together", file=sys.stderr)
+        return 2
+    tls = (args.tls_cert, args.tls_key) if args.tls_cert is not None else None
     try:
         server = EmbeddedServer(
             port=args.port,
@@ -45,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             load=args.load,
             unix=args.unix,
             max_message_size=args.max_message_size,
+            tls=tls,
+            max_connections=args.max_connections,
+            max_pending=args.max_pending,
+            handshake_timeout=args.handshake_timeout,
+            idle_timeout=args.idle_timeout,
         )
     except (OSError, ValueError, NotImplementedError) as e:
         print(f"qorm serve: {e}", file=sys.stderr)

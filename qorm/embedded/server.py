@@ -8,7 +8,14 @@ server role, so framing, handshake and compression are the same code the clients
 Hostile or broken peers cost only their own connection: garbage, impossible headers, sizes over
 ``max_message_size``, compression-bomb claims and peers that stall in the middle of a message
 (``stall_timeout``) or of the handshake (``handshake_timeout``) are dropped with a log line,
-and memory only grows with bytes actually received.
+and memory only grows with bytes actually received. ``max_connections`` and ``max_pending``
+(connections not yet logged in) bound how many sockets a flood of peers can hold, and
+``idle_timeout`` drops logged-in clients that stay silent. Every limit hit is logged at WARNING,
+naming the peer and the limit, never a password.
+
+TLS (``tls=``) is served on the TCP port, with the TLS handshake driven by the same
+non-blocking loop, so a peer that stalls mid-handshake costs one socket until
+``handshake_timeout``.
 """
 
 from __future__ import annotations
@@ -17,11 +24,11 @@ import collections
 import contextlib
 import contextvars
 import dataclasses
-import hashlib
 import logging
 import os
 import selectors
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +37,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from qorm import exc
+from qorm.embedded.auth import load_users, verify_password
 from qorm.protocol.connection import (
     NEED_DATA,
     ClientHello,
@@ -66,39 +74,24 @@ Authenticator = Callable[[str, str], bool]
 DEFAULT_SERVER_MAX_MESSAGE: Final = 2**30
 _RECV_SIZE: Final = 1 << 20
 
-
-def load_users(users: Mapping[str, str] | str | os.PathLike[str] | None) -> dict[str, str] | None:
-    """Credentials as kdb+'s ``-u`` takes them: a mapping, or a file of ``user:password`` lines.
-
-    Blank lines and lines starting with ``/`` (a q comment) are skipped. ``None`` means anyone
-    may connect.
-    """
-    if users is None:
-        return None
-    if isinstance(users, Mapping):
-        return {str(k): str(v) for k, v in users.items()}
-    path = Path(users)
-    try:
-        text = path.read_text()
-    except OSError as e:
-        raise ValueError(f"cannot read the users file {path}: {e}") from e
-    table: dict[str, str] = {}
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("/"):
-            continue
-        user, sep, password = line.partition(":")
-        if not sep or not user:
-            raise ValueError(f"{path}:{lineno}: expected user:password, got {line!r}")
-        table[user] = password
-    return table
+#: What ``tls=`` accepts: a server-side context, or the paths of a certificate chain and its key.
+TLSConfig = ssl.SSLContext | tuple[str | os.PathLike[str], str | os.PathLike[str]]
 
 
-def _password_ok(expected: str, given: str) -> bool:
-    # kdb+'s -u file may hold the md5 of the password instead of the password itself.
-    if given == expected:
-        return True
-    return len(expected) == 32 and hashlib.md5(given.encode()).hexdigest() == expected.lower()
+def server_ssl_context(tls: TLSConfig) -> ssl.SSLContext:
+    """A server-side context from ``tls=``: kept as given, or built from ``(cert, key)`` files."""
+    if isinstance(tls, ssl.SSLContext):
+        return tls
+    if isinstance(tls, tuple) and len(tls) == 2:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        cert, key = (os.fspath(p) for p in tls)
+        try:
+            context.load_cert_chain(cert, key)
+        except (OSError, ssl.SSLError) as e:
+            raise ValueError(f"cannot load the TLS certificate {cert} with key {key}: {e}") from e
+        return context
+    raise TypeError(f"tls must be an ssl.SSLContext or (cert, key) paths, got {tls!r}")
 
 
 def error_name(error: BaseException) -> str:
@@ -154,7 +147,17 @@ def current_server() -> EmbeddedServer | None:
 
 
 class _Client:
-    __slots__ = ("addr", "last_data", "last_write", "opened", "outbox", "proto", "sock", "user")
+    __slots__ = (
+        "addr",
+        "last_data",
+        "last_write",
+        "opened",
+        "outbox",
+        "proto",
+        "sock",
+        "tls_pending",
+        "user",
+    )
 
     def __init__(self, sock: socket.socket, addr: Any, proto: Connection) -> None:
         self.sock = sock
@@ -163,24 +166,42 @@ class _Client:
         self.outbox: collections.deque[memoryview] = collections.deque()
         self.opened = self.last_data = self.last_write = time.monotonic()
         self.user = ""
+        # A TLS socket whose handshake is still being driven by the loop.
+        self.tls_pending = isinstance(sock, ssl.SSLSocket)
+
+    @property
+    def logged_in(self) -> bool:
+        return self.proto.state not in (State.HANDSHAKE, State.AUTHENTICATING)
 
     def describe(self) -> str:
-        if isinstance(self.addr, tuple):
-            return f"{self.addr[0]}:{self.addr[1]}"
-        return f"unix:{self.addr or '?'}"
+        return _describe_addr(self.addr)
+
+
+def _describe_addr(addr: Any) -> str:
+    if isinstance(addr, tuple):
+        return f"{addr[0]}:{addr[1]}"
+    return f"unix:{addr or '?'}"
 
 
 class EmbeddedServer:
     """A kdb+-compatible IPC server running in a background thread.
 
     ``EmbeddedServer(port=0)`` picks a free port (read it from :attr:`port`). ``users`` is a
-    ``{name: password}`` mapping, a file of ``user:password`` lines, or a ``(user, password)
-    -> bool`` callable (q's ``.z.pw``); without it anyone may connect, with it others are
-    refused by closing the socket, as kdb+ does. ``load`` is a q
+    ``{name: password}`` mapping, a users file (:mod:`qorm.embedded.auth`: plain, or hashed as
+    ``user:sha256:<hex>``, ``sha1:``, ``md5:``), or a ``(user, password) -> bool`` callable
+    (q's ``.z.pw``); without it anyone may connect, with it others are refused by closing the
+    socket, as kdb+ does. ``load`` is a q
     script run before serving. ``executor`` replaces the q interpreter (tests, mocks): it gets
     each message's value and returns the reply. ``unix`` also (or instead, with ``port=None``)
     listens on a Unix domain socket path. ``compression=None`` compresses replies over 2000
     bytes to non-loopback peers, as kdb+ does.
+
+    ``tls`` (an :class:`ssl.SSLContext` or ``(certfile, keyfile)``) serves TLS on the TCP port.
+    Limits, each logged when hit: ``max_message_size`` (bytes; a bigger message drops its
+    sender), ``max_connections`` (sockets at once; more are closed on accept, ``None``: no
+    limit), ``max_pending`` (connections not yet logged in), ``handshake_timeout`` (seconds to
+    finish TLS and the login), ``idle_timeout`` (seconds a logged-in client may stay silent,
+    ``None``: forever, as kdb+) and ``stall_timeout`` (a message or reply half sent).
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`; :meth:`serve_forever`
     runs the loop in the calling thread (``qorm serve``).
@@ -200,6 +221,10 @@ class EmbeddedServer:
         compression: bool | None = None,
         handshake_timeout: float = 10.0,
         stall_timeout: float = 60.0,
+        tls: TLSConfig | None = None,
+        max_connections: int | None = None,
+        max_pending: int = 64,
+        idle_timeout: float | None = None,
     ) -> None:
         if port is None and unix is None:
             raise ValueError("EmbeddedServer needs a port, a unix socket path, or both")
@@ -221,6 +246,16 @@ class EmbeddedServer:
         self.compression = compression
         self.handshake_timeout = handshake_timeout
         self.stall_timeout = stall_timeout
+        if max_connections is not None and max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1 or None, got {max_connections}")
+        if max_pending < 1:
+            raise ValueError(f"max_pending must be at least 1, got {max_pending}")
+        if idle_timeout is not None and idle_timeout <= 0:
+            raise ValueError(f"idle_timeout must be positive or None, got {idle_timeout}")
+        self.max_connections = max_connections
+        self.max_pending = max_pending
+        self.idle_timeout = idle_timeout
+        self.ssl_context = server_ssl_context(tls) if tls is not None else None
         self._listeners: list[socket.socket] = []
         self._port: int | None = None
         self._thread: threading.Thread | None = None
@@ -342,6 +377,9 @@ class EmbeddedServer:
                         self._drain_wake()
                     else:
                         client: _Client = key.data
+                        if client.tls_pending:
+                            self._tls_handshake(client)
+                            continue
                         if mask & selectors.EVENT_WRITE:
                             self._flush(client)
                         if mask & selectors.EVENT_READ and client.sock.fileno() in self._clients:
@@ -381,12 +419,28 @@ class EmbeddedServer:
             except OSError as e:
                 log.warning("accept failed: %s", e)
                 return
+            refusal = self._refusal()
+            if refusal is not None:
+                log.warning("refused a connection from %s: %s", _describe_addr(addr), refusal)
+                with contextlib.suppress(OSError):
+                    sock.close()
+                continue
             sock.setblocking(False)
             if sock.family in (socket.AF_INET, socket.AF_INET6):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 # Idle connections are kept (as kdb+ does); keepalive lets the OS notice
                 # peers that vanished without closing, so they do not stay forever.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                if self.ssl_context is not None:
+                    try:
+                        sock = self.ssl_context.wrap_socket(
+                            sock, server_side=True, do_handshake_on_connect=False
+                        )
+                    except (OSError, ValueError) as e:
+                        log.warning("TLS setup for %s failed: %s", _describe_addr(addr), e)
+                        with contextlib.suppress(OSError):
+                            sock.close()
+                        continue
             compress = self.compression if self.compression is not None else not is_loopback(addr)
             proto = Connection(
                 Role.SERVER,
@@ -399,23 +453,62 @@ class EmbeddedServer:
             self._selector.register(sock, selectors.EVENT_READ, client)
             log.debug("connection from %s", client.describe())
 
+    def _refusal(self) -> str | None:
+        """Why a new connection must be refused now, or ``None``."""
+        if self.max_connections is not None and len(self._clients) >= self.max_connections:
+            return f"max_connections={self.max_connections} reached"
+        pending = sum(1 for c in self._clients.values() if not c.logged_in)
+        if pending >= self.max_pending:
+            return f"max_pending={self.max_pending} connections are not logged in yet"
+        return None
+
+    def _tls_handshake(self, client: _Client) -> None:
+        sock = client.sock
+        assert isinstance(sock, ssl.SSLSocket) and self._selector is not None
+        try:
+            sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self._selector.modify(sock, selectors.EVENT_READ, client)
+            return
+        except ssl.SSLWantWriteError:
+            self._selector.modify(sock, selectors.EVENT_WRITE, client)
+            return
+        except (OSError, ValueError) as e:
+            self._drop(client, f"TLS handshake failed: {e}")
+            return
+        client.tls_pending = False
+        self._selector.modify(sock, selectors.EVENT_READ, client)
+        log.debug("TLS with %s: %s", client.describe(), sock.version())
+        self._read(client)  # the login may have arrived with the handshake's last flight
+
     def _read(self, client: _Client) -> None:
-        try:
-            data = client.sock.recv(min(client.proto.read_size_hint(), _RECV_SIZE) or 1)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as e:
-            self._drop(client, f"read failed: {e}")
-            return
-        client.last_data = time.monotonic()
-        try:
-            client.proto.receive_data(data)
-            self._process(client)
-        except ProtocolError as e:
-            self._drop(client, str(e))
-        except exc.DeserializationError as e:
-            # The framing held but the payload is not a q value: a lying length or garbage.
-            self._drop(client, f"undecodable message: {e}")
+        sock = client.sock
+        while True:
+            try:
+                data = sock.recv(min(client.proto.read_size_hint(), _RECV_SIZE) or 1)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError):
+                return
+            except ssl.SSLWantWriteError:
+                return
+            except (OSError, ValueError) as e:
+                self._drop(client, f"read failed: {e}")
+                return
+            client.last_data = time.monotonic()
+            try:
+                client.proto.receive_data(data)
+                self._process(client)
+            except ProtocolError as e:
+                self._drop(client, str(e))
+                return
+            except exc.DeserializationError as e:
+                # The framing held but the payload is not a q value: a lying length or garbage.
+                self._drop(client, f"undecodable message: {e}")
+                return
+            # TLS may hold decrypted bytes the selector cannot see: read them now.
+            if not data or not isinstance(sock, ssl.SSLSocket) or sock.fileno() < 0:
+                return
+            if sock.pending() == 0 or client.outbox:
+                return
 
     def _process(self, client: _Client) -> None:
         proto = client.proto
@@ -434,9 +527,8 @@ class EmbeddedServer:
     def _login(self, client: _Client, hello: ClientHello) -> None:
         users = self.users
         if users is not None:
-            allowed = hello.username in users and _password_ok(
-                users[hello.username], hello.password
-            )
+            stored = users.get(hello.username)
+            allowed = stored is not None and verify_password(stored, hello.password)
         elif self.authenticate is not None:
             try:
                 allowed = bool(self.authenticate(hello.username, hello.password))
@@ -509,12 +601,13 @@ class EmbeddedServer:
         return [h for h, c in self._clients.items() if c.proto.state is State.IDLE]
 
     def _send(self, client: _Client, data: bytes) -> None:
+        client.last_write = time.monotonic()
         if client.outbox:
             client.outbox.append(memoryview(data))
             return
         try:
             sent = client.sock.send(data)
-        except (BlockingIOError, InterruptedError):
+        except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
             sent = 0
         except OSError as e:
             self._drop(client, f"write failed: {e}")
@@ -533,7 +626,7 @@ class EmbeddedServer:
             view = client.outbox[0]
             try:
                 sent = client.sock.send(view)
-            except (BlockingIOError, InterruptedError):
+            except (BlockingIOError, InterruptedError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
                 return
             except OSError as e:
                 self._drop(client, f"write failed: {e}")
@@ -551,12 +644,19 @@ class EmbeddedServer:
         now = time.monotonic()
         for client in list(self._clients.values()):
             state = client.proto.state
-            if state is State.HANDSHAKE and now - client.opened > self.handshake_timeout:
+            if not client.logged_in and now - client.opened > self.handshake_timeout:
                 self._drop(client, f"no handshake within {self.handshake_timeout}s")
             elif client.proto.has_partial_message() and now - client.last_data > self.stall_timeout:
                 self._drop(client, f"stalled mid-message for {self.stall_timeout}s")
             elif client.outbox and now - client.last_write > self.stall_timeout:
                 self._drop(client, f"not reading its replies for {self.stall_timeout}s")
+            elif (
+                self.idle_timeout is not None
+                and state is State.IDLE
+                and not client.outbox
+                and now - max(client.last_data, client.last_write) > self.idle_timeout
+            ):
+                self._drop(client, f"idle for {self.idle_timeout}s (idle_timeout)")
 
     def _drop(self, client: _Client, reason: str | None) -> None:
         fd = client.sock.fileno()

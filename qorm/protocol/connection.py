@@ -133,8 +133,9 @@ class ClientHello:
     """Server side: a client asked to log in. Answer with ``accept()`` or ``reject()``."""
 
     username: str
-    password: str
-    capability: int
+    #: Kept out of the repr, so that logging an event never writes a password.
+    password: str = dataclasses.field(repr=False)
+    capability: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
