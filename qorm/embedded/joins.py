@@ -398,11 +398,43 @@ def _window_agg(ip: Interp, f: K, data: list[K], lo: Any, hi: Any, n: int) -> K:
             if x.t in FLOAT_TYPES:
                 return K(9, s)
             return K(7 if x.t == 7 else x.t, np.rint(s).astype(x.d.dtype))
+    if name in ("max", "min", "first", "last") and len(data) == 1 and 0 < x.t < 20 and x.t != 11:
+        return _window_pick(name, x, lo, hi)
     res = []
     for i in range(n):
         sub = [_take(dcol, np.arange(lo[i], hi[i])) for dcol in data]
         res.append(ip.apply(f, list[K | None](sub)) if f.t >= 100 else K(0, sub))
     return klist(res)
+
+
+def _window_pick(name: str, x: K, lo: Any, hi: Any) -> K:
+    """max/min/first/last over the windows [lo, hi) of x, without a loop over rows: reduceat
+    over interleaved bounds (an empty window gives the aggregate of no items)."""
+    from qorm.embedded.aggregates import _minmax_vec
+
+    empty = hi <= lo
+    if name in ("first", "last"):
+        idx = np.where(empty, count(x), lo if name == "first" else hi - 1)
+        return _take(x, idx)
+    d = x.d
+    if x.t in FLOAT_TYPES:
+        fill = -np.inf if name == "max" else np.inf
+        v = np.where(np.isnan(d), fill, d)
+    elif x.t in (5, 6, 7, 12, 13, 14, 16, 17, 18, 19):
+        info = np.iinfo(d.dtype)
+        v = np.where(d == NULLS[x.t], info.min if name == "max" else info.max, d)
+    else:
+        v = d
+    ext = np.concatenate([v, v[:1]]) if len(v) else np.zeros(1, dtype=v.dtype)
+    bounds = np.stack([lo, np.maximum(hi, lo)], axis=1).ravel()
+    op = np.maximum if name == "max" else np.minimum
+    r = op.reduceat(ext, bounds)[::2] if len(bounds) else ext[:0]
+    none = _minmax_vec(K(x.t, d[:0]), name == "max").d
+    r = np.where(empty, none, r).astype(d.dtype)
+    if x.t in (5, 6, 7, 12, 13, 14, 16, 17, 18, 19):
+        info = np.iinfo(d.dtype)
+        r = np.where(r == (info.min if name == "max" else info.max), none, r).astype(d.dtype)
+    return K(x.t, r)
 
 
 @kw("wj", 4)

@@ -156,7 +156,8 @@ def _factorize(x: K) -> tuple[Any, Any]:
         codes = np.asarray(codes, dtype=np.int64)
         # codes are numbered in order of first appearance: a code's first row is where the
         # running maximum of the codes first reaches it
-        first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+        acc = np.maximum.accumulate(codes)
+        first = np.concatenate([[0], np.flatnonzero(acc[1:] != acc[:-1]) + 1]) if n else acc
         if len(first) != len(uniques):  # pragma: no cover - defensive
             first = first_rows(codes, len(uniques))
         order = sort_index(K(x.t, d[first]))

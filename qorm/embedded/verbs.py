@@ -436,6 +436,14 @@ def _first_index(xd: Any, yd: Any, floats: bool) -> Any:
         lookup: dict[Any, int] = {}
         for i, v in enumerate(xd.tolist()):
             lookup.setdefault(v, i)
+        if len(yd) > 1000 and isinstance(yd[0], str):
+            # look up each distinct symbol once (the probe's factorization is usually cached:
+            # it is a table column), then spread the answers over the rows
+            from qorm.embedded import kernels
+
+            codes, first = kernels.factorize(K(SYM, yd))
+            ans = np.fromiter((lookup.get(v, n) for v in yd[first].tolist()), np.int64, len(first))
+            return ans[codes]
         return np.fromiter((lookup.get(v, n) for v in yd.tolist()), dtype=np.int64, count=len(yd))
     if floats:
         xd = np.where(np.isnan(xd), -np.inf, xd)  # nulls match nulls

@@ -283,3 +283,14 @@ def test_where_constraints_see_earlier_filters(q: Interpreter, data: pd.DataFram
     got = frame(q.eval("select from trade where size>100, i<500"))
     exp = data[(data["size"] > 100) & (data.index < 500)].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, exp, check_dtype=False)
+
+
+@pytest.mark.parametrize("agg", ["max", "min", "first", "last", "sum", "avg", "count"])
+def test_wj_kernels_match_the_generic_path(agg: str) -> None:
+    q = Interpreter()
+    q.eval("quote:([] sym:`IBM`IBM`IBM`A; time:1 5 9 5; bid:1 2 4 8f; n:3 0N 7 1)")
+    q.eval("t:([] sym:`IBM`IBM`A`A; time:4 9 6 100)")
+    for col in ("bid", "n"):
+        fast = q.eval(f"wj1[(-3 4 -10 99;t`time);`sym`time;t;(quote;({agg};`{col}))]")
+        slow = q.eval(f"wj1[(-3 4 -10 99;t`time);`sym`time;t;(quote;({{{agg} x}};`{col}))]")
+        np.testing.assert_array_equal(fast.columns[col], slow.columns[col])
