@@ -12,6 +12,7 @@ It runs against qorm's embedded q engine, loaded with the same ``schema.q``::
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from generated import (
     Instrument,
     Quote,
     Trade,
+    aio,
     api_get_trades,
     api_spread,
     api_vwap,
@@ -28,7 +30,7 @@ from generated import (
 from qorm.engine import Engine
 from qorm.query.aggregates import avg_, count_, sum_
 from qorm.query.joins import aj, lj
-from qorm.session import Session
+from qorm.session import AsyncSession, Session
 
 HERE = Path(__file__).resolve().parent
 OPEN = dt.datetime(2024, 1, 2, 9, 30)
@@ -97,8 +99,16 @@ def main() -> None:
             spread = api_spread(s, "AAPL")
             print(f"AAPL spread: avg {float(spread['avg']):.2f}, max {float(spread['max']):.2f}")
             print("rows per table:", {str(k): int(v) for k, v in counts(s).items()})
+        asyncio.run(async_part(engine))
     finally:
         engine.dispose()
+
+
+async def async_part(engine: Engine) -> None:
+    """The same q functions from asyncio: ``generated.aio`` types them for AsyncSession."""
+    async with AsyncSession(engine) as s:
+        vwap, last = await asyncio.gather(aio.api_vwap(s, "MSFT"), aio.api_last_quote(s))
+        print(f"\nasync: MSFT VWAP {vwap:.4f}, last quotes for {len(last)} instruments")
 
 
 if __name__ == "__main__":

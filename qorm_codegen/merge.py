@@ -615,6 +615,7 @@ _GENERATED_MODULES = frozenset(
         "qorm.session",
         "qorm.types",
         "typing",
+        "collections.abc",
         ".models",
         ".api",
     }
@@ -748,8 +749,8 @@ def _blank_lines(n: int) -> list[cst.EmptyLine]:
 
 
 def _used_names(body: Iterable[cst.BaseStatement]) -> set[str]:
-    """Every identifier used outside import statements (string contents included, so names in
-    ``__all__`` or quoted annotations count)."""
+    """Every identifier used outside import statements and docstrings (other strings' contents
+    included, so names in ``__all__`` or quoted annotations count)."""
     used: set[str] = set()
 
     class Visitor(cst.CSTVisitor):
@@ -758,6 +759,10 @@ def _used_names(body: Iterable[cst.BaseStatement]) -> set[str]:
 
         def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
             return False
+
+        def visit_Expr(self, node: cst.Expr) -> bool:
+            # a bare string is a docstring: words in it are prose, not uses of a name
+            return not isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))
 
         def visit_Name(self, node: cst.Name) -> None:
             used.add(node.value)

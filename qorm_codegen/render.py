@@ -23,6 +23,7 @@ __all__ = ["PACKAGE_FILES", "default_templates_dir", "render_package", "render_v
 #: generated file -> the template it is rendered from
 PACKAGE_FILES: dict[str, str] = {
     "__init__.py": "__init__.py.j2",
+    "aio.py": "aio.py.j2",
     "api.py": "api.py.j2",
     "models.py": "models.py.j2",
 }

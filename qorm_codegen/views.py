@@ -47,9 +47,23 @@ SESSION_MODULE = "qorm.session"
 MODULE_NAMES = frozenset(
     {
         "Any",
+        "AsyncSession",
+        "Awaitable",
         "KeyedModel",
         "Model",
         "ModelResultSet",
+        "NDArray",
+        "QDate",
+        "QDateTime",
+        "QDict",
+        "QMinute",
+        "QMonth",
+        "QSecond",
+        "QTime",
+        "QTimespan",
+        "QTimestamp",
+        "QVector",
+        "Row",
         "Session",
         "datetime",
         "field",
@@ -117,6 +131,9 @@ class PackageView:
     init_doc: str
     models_imports: str
     api_imports: str
+    aio_functions: tuple[FunctionView, ...]
+    aio_doc: str
+    aio_imports: str
     init_imports: str
     exports: tuple[str, ...]
     all_source: str
@@ -138,6 +155,8 @@ def build(spec: SchemaSpec) -> PackageView:
     models = tuple(_model(t, names, model_imports) for t in tables)
     api_imports: set[Import] = set()
     functions = tuple(_function(f, names, api_imports) for f in spec.functions)
+    aio_imports: set[Import] = set()
+    aio_functions = tuple(_function(f, names, aio_imports, aio=True) for f in spec.functions)
     digest = spec.digest()
     source = spec.source or "an unnamed source"
     header = "\n".join(
@@ -167,6 +186,12 @@ def build(spec: SchemaSpec) -> PackageView:
         init_doc=docstring(f"Typed models and q function stubs generated from {source}.", ""),
         models_imports="\n".join(import_block(model_imports)),
         api_imports="\n".join(import_block(api_imports)),
+        aio_functions=aio_functions,
+        aio_doc=docstring(
+            f"Typed stubs of the q functions in {source}, for asyncio sessions.",
+            "The same functions as ``api``, taking an ``AsyncSession`` and returning awaitables.",
+        ),
+        aio_imports="\n".join(import_block(aio_imports)),
         init_imports="\n".join(init_imports),
         exports=tuple(exports),
         all_source=_all_source(exports),
@@ -271,16 +296,22 @@ def _model_docstring(table: TableSpec, left_out: list[str]) -> str:
 # --- functions ----------------------------------------------------------------------------------
 
 
-def _function(fn: FunctionSpec, names: ModelNamespace, imports: set[Import]) -> FunctionView:
-    imports.update({(RPC_MODULE, "q_api"), (SESSION_MODULE, "Session")})
+def _function(
+    fn: FunctionSpec, names: ModelNamespace, imports: set[Import], *, aio: bool = False
+) -> FunctionView:
+    session = "AsyncSession" if aio else "Session"
+    imports.update({(RPC_MODULE, "q_api"), (SESSION_MODULE, session)})
     params = names.parameters(p.name for p in fn.params)
-    args = ["session: Session"]
+    args = [f"session: {session}"]
     for p in fn.params:
         pytype = typemap.param_type(p.type, names.classes) if p.type else typemap.ANY
         _use(pytype, imports)
         args.append(f"{params[p.name]}: {pytype.text}")
     result = typemap.return_type(fn.returns, names.classes) if fn.returns else typemap.ANY
     _use(result, imports)
+    if aio:  # q_api on an AsyncSession returns an awaitable of the result
+        imports.add(("collections.abc", "Awaitable"))
+        result = PyType(f"Awaitable[{result.text}]", result.imports)
     name = names.functions[fn.name]
     signature = "\n".join(_call(f"def {name}", args, f" -> {result.text}:", indent=0))
     doc_body: list[str] = []

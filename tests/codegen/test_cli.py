@@ -27,11 +27,12 @@ def test_generate_writes_the_package(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert sorted(p.name for p in out.iterdir()) == [
         "__init__.py",
         "_schema.json",
+        "aio.py",
         "api.py",
         "models.py",
     ]
     assert dump.load(out / "_schema.json") == dump.load(TICK)
-    assert "wrote __init__.py, _schema.json, api.py, models.py (5 tables, 4 functions)" in (
+    assert "wrote __init__.py, _schema.json, aio.py, api.py, models.py (5 tables, 4 functions)" in (
         capsys.readouterr().out
     )
     assert main(["generate", "--from-dump", TICK, "--out", str(out)]) == 0

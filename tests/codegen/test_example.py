@@ -27,7 +27,7 @@ def test_regenerating_in_a_copy_changes_nothing(tmp_path: Path) -> None:
     copy = tmp_path / "generated"
     shutil.copytree(PACKAGE, copy)
     assert main(["generate", "--from-q", str(EXAMPLE / "schema.q"), "--out", str(copy)]) == 0
-    for name in ("__init__.py", "_schema.json", "api.py", "models.py"):
+    for name in ("__init__.py", "_schema.json", "aio.py", "api.py", "models.py"):
         assert (copy / name).read_text() == (PACKAGE / name).read_text()
 
 
@@ -67,6 +67,7 @@ def test_app_runs() -> None:
     assert "IBM traded 50 at 161.2 on ARCX" in out
     assert "5 AAPL/MSFT trades in the first minute (.api.getTrades)" in out
     assert "AAPL VWAP: 185.6167" in out
+    assert "async: MSFT VWAP 370.2000, last quotes for 2 instruments" in out
 
 
 @pytest.mark.xfail(

@@ -181,7 +181,7 @@ def test_live_to_dump_to_generate_equals_live_to_generate(server: Any, tmp_path:
         main(["generate", "--from-dump", str(tmp_path / "s.json"), "--out", str(tmp_path / "b")])
         == 0
     )
-    for name in ("__init__.py", "api.py", "models.py"):
+    for name in ("__init__.py", "aio.py", "api.py", "models.py"):
         assert (tmp_path / "a" / name).read_text() == (tmp_path / "b" / name).read_text()
     assert main(["check", *source, "--out", str(tmp_path / "b")]) == 0
 

@@ -3,9 +3,9 @@ that mypy error, and no other line any error (checked by test_typing.py)."""
 
 import datetime
 
-from gen import Trade, api_get_trades, api_vwap
+from gen import Trade, aio, api_get_trades, api_vwap
 
-from qorm.session import Session
+from qorm.session import AsyncSession, Session
 
 
 def wrong(s: Session) -> None:
@@ -20,3 +20,11 @@ def wrong(s: Session) -> None:
     for row in api_get_trades(s, ["A"], datetime.date(2024, 1, 2)):
         row.price.upper()  # E: attr-defined
     del n
+
+
+async def wrong_async(s: AsyncSession, sync: Session) -> None:
+    day = datetime.datetime(2024, 1, 2)
+    x: float = await aio.api_vwap(s, "A", day, day)  # E: assignment
+    await aio.api_vwap(sync, "A", day, day)  # E: arg-type
+    api_vwap(s, "A", day, day)  # E: arg-type
+    del x

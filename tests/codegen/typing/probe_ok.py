@@ -7,14 +7,14 @@ every ``assert_type`` must hold and no error may be reported.
 import datetime
 import uuid
 
-from gen import Daily, Instrument, Trade, api_get_trades, api_vwap, get_status, upd
+from gen import Daily, Instrument, Trade, aio, api_get_trades, api_vwap, get_status, upd
 from typing_extensions import assert_type
 
 from qorm.protocol.values import QDict
 from qorm.query.expr import Column
 from qorm.query.select import SelectQuery
 from qorm.result import ModelResultSet
-from qorm.session import Session
+from qorm.session import AsyncSession, Session
 
 
 def models() -> None:
@@ -65,3 +65,10 @@ def stubs(s: Session) -> None:
     assert_type(vwap, float | None)
     assert_type(get_status(s, 1), QDict)
     upd(s, "trade", None)
+
+
+async def async_stubs(s: AsyncSession) -> None:
+    trades = await aio.api_get_trades(s, ["AAPL"], datetime.date(2024, 1, 2))
+    assert_type(trades, ModelResultSet[Trade])
+    day = datetime.datetime(2024, 1, 2)
+    assert_type(await aio.api_vwap(s, "AAPL", day, day), float | None)
