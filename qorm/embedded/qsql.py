@@ -516,7 +516,7 @@ def _grouped(
     else:
         vt = K(TABLE, {name: _group_values(ip, t, rows, g, e, t.d) for name, e in cols})
     if kind == "exec":
-        if len(by) == 1 and by[0][0] == "" and cols and len(cols) == 1:
+        if len(by) == 1 and by[0][0] == "" and cols and len(cols) == 1 and cols[0][0] == "":
             return K(DICT, (keytab.d[next(iter(keytab.d))], vt.d[cols[0][0]]))
         if len(by) == 1 and by[0][0] == "":
             return K(DICT, (K(TABLE, {"": keytab.d[next(iter(keytab.d))]}), vt))

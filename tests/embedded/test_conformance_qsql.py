@@ -22,7 +22,6 @@ DATA = Path(__file__).parent.parent / "data" / "conformance" / "embedded_qsql_re
 RECORDS = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
 
 KNOWN = {
-    "kxdocs-basics-funsql-23": "exec by a symbol with a dict select: anonymous key column nyi",
     "kxdocs-basics-funsql-26": "doc-unusual: symbol-list by in exec",
     "kxdocs-basics-funsql-27": "doc-unusual: symbol-list by in exec",
     "kxdocs-basics-qsql-7": "foreign-key dot notation (s.name) nyi",
