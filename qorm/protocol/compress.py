@@ -212,63 +212,68 @@ def compress(message: bytes | bytearray | memoryview) -> bytes:
     """
     y = bytes(message)
     t = len(y)
-    if t >= 2**32 or t < c.HEADER_SIZE or y[2]:
-        return y  # too big for this framing, not a message, or compressed already
+    if t >= 2**32 or t <= c.HEADER_SIZE or y[2]:
+        return y  # too big for this framing, no body, or compressed already
     e = t // 2
+    give_up = e - 17
     out = bytearray(e if e > 12 else 12)
     out[0:4] = y[0:4]
     out[2] = 1
     table = [0] * 256
-    i = 0
     f = 0
     h = 0
     h0 = 0
-    s0 = 0
+    s0 = 0  # the last literal's position: hashed one step late, after the next lookup
     s = 8
     ctl = 12
     d = 12
-    limit = t - 3
+    limit = t - 3  # no lookups in the last two bytes
     while s < t:
-        if i == 0:
-            if d > e - 17:
-                return y
-            i = 1
-            out[ctl] = f
-            ctl = d
-            d += 1
-            f = 0
-        literal = s > limit
-        if not literal:
-            h = y[s] ^ y[s + 1]
-            p = table[h]
-            literal = p == 0 or y[s] != y[p]
-        if s0 > 0:
-            table[h0] = s0
-            s0 = 0
-        if literal:
+        if d > give_up:  # kdb+ checks at the start of each group of 8 operations
+            return y
+        out[ctl] = f
+        ctl = d
+        d += 1
+        f = 0
+        for bit in _BITS:
+            if s >= t:
+                break
+            if s <= limit:
+                h = y[s] ^ y[s + 1]
+                p = table[h]
+                if s0:
+                    table[h0] = s0
+                    s0 = 0
+                if p and y[s] == y[p]:
+                    table[h] = s
+                    f |= bit
+                    p += 2
+                    s += 2
+                    r = s
+                    q = s + 255 if s + 255 < t else t
+                    if y[p : p + q - s] == y[s:q]:  # the whole window matches
+                        s = q
+                    else:
+                        while y[p] == y[s]:  # stops before q: a mismatch exists
+                            p += 1
+                            s += 1
+                    out[d] = h
+                    out[d + 1] = s - r
+                    d += 2
+                    continue
+            elif s0:
+                table[h0] = s0
+                s0 = 0
             h0 = h
             s0 = s
             out[d] = y[s]
             d += 1
             s += 1
-        else:
-            table[h] = s
-            f |= i
-            p += 2
-            s += 2
-            r = s
-            q = min(s + 255, t)
-            while s < q and y[p] == y[s]:
-                p += 1
-                s += 1
-            out[d] = h
-            out[d + 1] = s - r
-            d += 2
-        i = (i << 1) & 0xFF
     out[ctl] = f
-    struct.pack_into("<I", out, 4, d)
-    struct.pack_into("<I", out, 8, t)
-    if y[0] == c.BIG_ENDIAN:
-        struct.pack_into(">I", out, 4, d)
-        struct.pack_into(">I", out, 8, t)
+    order = "<" if y[0] == c.LITTLE_ENDIAN else ">"
+    struct.pack_into(order + "I", out, 4, d)
+    struct.pack_into(order + "I", out, 8, t)
     return bytes(out[:d])
+
+
+_BITS: Final = (1, 2, 4, 8, 16, 32, 64, 128)
