@@ -107,6 +107,10 @@ class Interp:
         v = self.g.get(name)
         if v is not None:
             return v
+        if name.startswith(".z.") and name[3:] in system_z_names():
+            from qorm.embedded.system import z_value
+
+            return z_value(self, name[3:])
         return self.builtins.get(name)
 
     def namespace(self, name: str) -> K:
@@ -352,6 +356,14 @@ class Interp:
 
 
 NIL_FN = K(101, None)
+
+
+def system_z_names() -> frozenset[str]:
+    from qorm.embedded.system import Z_NAMES
+
+    return Z_NAMES
+
+
 TEMPORAL_FIELDS = {
     "date",
     "month",

@@ -456,9 +456,6 @@ def drop(ip: Interp, x: K, y: K) -> K:
         keep = not_(ip, in_(ip, y.d[0], ensure_vector(x)))
         idx = np.flatnonzero(keep.d)
         return K(DICT, (take_idx(y.d[0], idx), take_idx(y.d[1], idx)))
-    if x.t in (SYM, -SYM) and y.t == TABLE:
-        names = set(ensure_vector(x).d)
-        return K(TABLE, {c: v for c, v in y.d.items() if c not in names})
     raise Q("type")
 
 

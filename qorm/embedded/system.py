@@ -40,6 +40,53 @@ def _is_table(v: K) -> bool:
     return v.t == TABLE or (v.t == DICT and v.d[0].t == TABLE)
 
 
+#: the .z values computed on reference (handlers such as .z.pw are ordinary globals)
+Z_NAMES = frozenset(
+    {"p", "P", "d", "D", "t", "T", "n", "N", "z", "Z", "h", "o", "K", "k", "i", "u", "a"}
+)
+_EPOCH_NS = 946_684_800_000_000_000  # 2000.01.01 in Unix ns
+
+
+def z_value(ip: Interp, name: str) -> K:
+    """``.z.p`` (UTC timestamp), ``.z.P`` (local), ``.z.d``/``.z.D``, ``.z.t``/``.z.T``,
+    ``.z.n``/``.z.N``, ``.z.z``/``.z.Z``, ``.z.h`` host, ``.z.o`` OS, ``.z.K``/``.z.k`` version."""
+    import os
+    import socket
+    import sys
+
+    now = time.time_ns()
+    if name.isupper() and name not in ("K",):
+        now += int(time.localtime().tm_gmtoff) * 1_000_000_000
+    ns = now - _EPOCH_NS
+    day = 86_400_000_000_000
+    n = name.lower() if name != "K" else name
+    if n == "p":
+        return K(-12, np.int64(ns))
+    if n == "d":
+        return K(-14, np.int32(ns // day))
+    if n == "t":
+        return K(-19, np.int32((ns % day) // 1_000_000))
+    if n == "n":
+        return K(-16, np.int64(ns % day))
+    if n == "z":
+        return K(-15, np.float64(ns / day))
+    if n == "h":
+        return K(-11, socket.gethostname())
+    if n == "o":
+        return K(-11, {"linux": "l64", "darwin": "m64", "win32": "w64"}.get(sys.platform, "l64"))
+    if name == "K":
+        return K(-9, np.float64(4.1))
+    if n == "k":
+        return K(-14, np.int32(9131))  # 2025.01.01: the release date kdb+ reports
+    if n == "i":
+        return K(-6, np.int32(os.getpid()))
+    if n == "u":
+        return K(-11, "")
+    if n == "a":
+        return K(-6, np.int32(0))
+    raise Q(f".z.{name}")
+
+
 def command(ip: Interp, text: str) -> K:
     """Run one system command (the text after the backslash)."""
     cmd, _, arg = text.strip().partition(" ")

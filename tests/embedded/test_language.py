@@ -229,3 +229,11 @@ def test_parse_gives_functional_form_and_eval_runs_it(q: Interpreter) -> None:
 def test_show_and_console_text(q: Interpreter) -> None:
     assert q.eval(".Q.s 1 2 3") == b"1 2 3\n"
     assert q.eval("-3!`a`b") == b"`a`b"
+
+
+def test_dot_z_values(q: Interpreter) -> None:
+    assert isinstance(q.eval(".z.p"), QTimestamp)
+    assert isinstance(q.eval(".z.d"), QDate)
+    assert q.eval(".z.d") == q.eval("`date$.z.p")
+    q.eval(".z.pw:{[u;p] u~`ok}")
+    assert q.eval('.z.pw[`ok;"pw"]') is True
