@@ -14,7 +14,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from qorm_codegen.merge import get_full_name_for_node
+from qorm_codegen.cst_nodes import get_full_name_for_node
 from qorm_codegen.spec import SchemaSpec
 from qorm_codegen.writer import FilePlan, plan
 
