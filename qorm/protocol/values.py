@@ -378,6 +378,14 @@ class QFunction:
     source: str | None = None
     context: str | None = None
 
+    @classmethod
+    def lambda_(cls, source: str, context: str = "") -> QFunction:
+        """A lambda value (type 100) from its q source, e.g. ``QFunction.lambda_("{x+y}")``;
+        ``context`` is the namespace it was defined in (``"d"`` for ``.d``)."""
+        text = source.encode("utf-8")
+        body = bytes((c.CHAR, 0)) + len(text).to_bytes(4, "little") + text
+        return cls(c.LAMBDA, context.encode("utf-8") + b"\x00" + body, source, context)
+
 
 @dataclasses.dataclass(frozen=True)
 class QErrorValue:
