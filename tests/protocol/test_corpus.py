@@ -108,8 +108,5 @@ def test_compression_needs_capability_2_and_is_not_applied_twice() -> None:
 def test_lambda_constructor_matches_kdb() -> None:
     by_expr = dict(KXDOCS)
     assert serialize(QFunction.lambda_("{x+y}")) == by_expr["-8!{x+y}"]
-    assert (
-        serialize(QFunction.lambda_("{x+y}", "d"), msgtype=1)
-        == by_expr["-8!.d.test (lambda in .d)"]
-    )
+    assert serialize(QFunction.lambda_("{x+y}", "d")) == by_expr["-8!.d.test (lambda in .d)"]
     assert deserialize(by_expr["-8!{x+y}"]) == QFunction.lambda_("{x+y}")
