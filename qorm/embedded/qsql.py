@@ -476,11 +476,91 @@ def _group_values(ip: Interp, t: K, rows: Any, g: kernels.Groups, e: Expr, cols:
         r = agg_grouped(ip, f, args, g)  # type: ignore[arg-type]
         if r is not None:
             return r
+    try:
+        fast = _grouped_expr(ip, Scope(t, rows), g, e)
+    except QRuntimeError:
+        fast = None
+    if fast is not None:
+        return fast
     out = []
     base = np.arange(count(t)) if rows is None else rows
     for idx in g.indices():
         out.append(_in_scope(ip, Scope(t, base[idx]), e))
     return klist(out)
+
+
+_KERNEL_AGGS = {"sum", "avg", "min", "max", "count", "first", "last", "var", "dev", "svar", "sdev"}
+_ATOMIC_UNARY = {"neg", "abs", "sqrt", "exp", "log", "floor", "ceiling", "not", "reciprocal"}
+
+
+def _grouped_expr(ip: Interp, scope: Scope, g: kernels.Groups, e: Expr) -> K | None:
+    """An aggregate expression evaluated for all groups at once, when it is built from
+    aggregates of row-wise expressions (``sum size*price``, ``max price - min price``,
+    ``size wavg price``) joined by atomic verbs; None when it is not of that shape."""
+    cols = scope.table.d
+
+    def agg_of(fname: str, args: list[Expr]) -> K | None:
+        if not all(_rowwise(a, cols) for a in args):
+            return None
+        vals = [_in_scope(ip, scope, a) for a in args]
+        n = count(scope.table) if scope.rows is None else len(scope.rows)
+        vals = [v if v.t > 0 else _bcast_len(ensure_vector(v), n) for v in vals]
+        return agg_grouped(ip, ip.builtins[fname], vals, g)
+
+    def ast(n: Any) -> K | None:
+        tag = n[0]
+        if tag == "c":
+            return n[1] if n[1].t < 0 else None
+        if tag == "par":
+            return ast(n[1])
+        if tag == "jux" and n[1][0] == "n":
+            f = n[1][1]
+            if f in _KERNEL_AGGS and f not in cols:
+                return agg_of(f, [Expr("ast", n[2])])
+            if f in _ATOMIC_UNARY and f not in cols:
+                inner = ast(n[2])
+                return None if inner is None else ip.apply(ip.builtins[f], [inner])
+            return None
+        if tag == "dy":
+            f = n[1]
+            if f[0] == "n" and f[1] in ("wavg", "wsum") and f[1] not in cols:
+                return agg_of(f[1], [Expr("ast", n[2]), Expr("ast", n[3])])
+            if f[0] == "v" and f[1] in _ROWWISE_VERBS:
+                b = ast(n[3])
+                a = ast(n[2]) if b is not None else None
+                if a is None or b is None or (a.t < 0 and b.t < 0):
+                    return None
+                return ip.apply(ip.ev(f), [a, b])
+        return None
+
+    def tree(k: K) -> K | None:
+        if k.t < 0 and k.t != -SYM:
+            return k
+        if k.t != 0 or len(k.d) < 2:
+            return None
+        f = k.d[0]
+        if f.t == -SYM:
+            f = ip.builtins.get(str(f.d), f)
+        if f.t >= 100 and isinstance(f.d, Builtin):
+            name = f.d.name()
+            if name in _KERNEL_AGGS or name in ("wavg", "wsum"):
+                return agg_of(name, [Expr("tree", a) for a in k.d[1:]])
+            if name in _ATOMIC_UNARY and len(k.d) == 2:
+                inner = tree(k.d[1])
+                return None if inner is None else ip.apply(f, [inner])
+            return None
+        if f.t >= 100 and isinstance(f.d, Prim) and f.d.glyph in _ROWWISE_VERBS and len(k.d) == 3:
+            b = tree(k.d[2])
+            a = tree(k.d[1]) if b is not None else None
+            if a is None or b is None or (a.t < 0 and b.t < 0):
+                return None
+            return ip.apply(f, [a, b])
+        return None
+
+    r = ast(e.v) if e.kind == "ast" else tree(e.v)
+    if r is None or r.t <= 0 or count(r) != g.n:
+        return None
+    return r
 
 
 def _grouped(

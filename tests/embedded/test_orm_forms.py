@@ -294,3 +294,29 @@ def test_wj_kernels_match_the_generic_path(agg: str) -> None:
         fast = q.eval(f"wj1[(-3 4 -10 99;t`time);`sym`time;t;(quote;({agg};`{col}))]")
         slow = q.eval(f"wj1[(-3 4 -10 99;t`time);`sym`time;t;(quote;({{{agg} x}};`{col}))]")
         np.testing.assert_array_equal(fast.columns[col], slow.columns[col])
+
+
+def test_aggregate_expressions_by_group(q: Interpreter, data: pd.DataFrame) -> None:
+    got = frame(
+        q.eval(
+            "select vwap:(sum size*price)%sum size, rng:(max price)-min price, n:count i by sym from trade"
+        )
+    )
+    d = data.assign(sp=data["size"] * data.price.fillna(0))
+    g = d.groupby("sym")
+    exp = pd.DataFrame(
+        {
+            "vwap": g.sp.sum() / g["size"].sum(),
+            "rng": g.price.max() - g.price.min(),
+            "n": g.size(),
+        }
+    ).reset_index()
+    pd.testing.assert_frame_equal(got, exp, check_dtype=False)
+    # the same through the functional form
+    got2 = frame(
+        q.eval(
+            "?[trade;();(enlist`sym)!enlist`sym;`vwap`rng`n!((%;(sum;(*;`size;`price));(sum;`size));"
+            "(-;(max;`price);(min;`price));(count;`i))]"
+        )
+    )
+    pd.testing.assert_frame_equal(got2, exp, check_dtype=False)
