@@ -5,6 +5,14 @@ The templates live in the top-level ``templates/`` directory of a checkout, and 
 (``--templates DIR``) overrides any of them by file name; the others come from the defaults.
 Rendering is strict (``StrictUndefined``): a template naming something the view lacks fails
 with a :class:`~qorm_codegen.errors.TemplateError` naming the template.
+
+Each template gets one variable, ``view``, a :class:`~qorm_codegen.views.PackageView`:
+``view.header`` (the comment lines), ``view.models`` (:class:`~qorm_codegen.views.ModelView`:
+``class_name``, ``table``, ``bases``, ``tablename``, ``docstring``, ``fields`` with ``name``,
+``column``, ``annotation`` and ``source``), ``view.functions`` and ``view.aio_functions``
+(:class:`~qorm_codegen.views.FunctionView`: ``name``, ``qname``, ``decorator``,
+``signature``, ``docstring``), the import blocks and docstrings of each module, and
+``view.exports``. Every string is final source text: templates only loop and interpolate.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -199,3 +200,17 @@ def test_from_q_uses_the_script_qdoc(tmp_path: Path) -> None:
 def test_from_q_missing_script(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["generate", "--from-q", str(tmp_path / "no.q"), "--out", str(tmp_path / "g")]) == 2
     assert "no.q does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.remote
+@pytest.mark.skipif(not os.environ.get("QORM_TEST_DSN"), reason="QORM_TEST_DSN not set")
+def test_reflect_a_real_kdb_process(tmp_path: Path) -> None:
+    """Against real kdb+: whatever it holds reflects, dumps, round-trips and generates code
+    that compiles."""
+    dsn = os.environ["QORM_TEST_DSN"]
+    spec = introspect.reflect_dsn(dsn)
+    assert dump.loads(dump.dumps(spec)) == spec
+    for name, text in render_package(spec).items():
+        compile(text, name, "exec")
+    assert main(["generate", "--dsn", dsn, "--out", str(tmp_path / "g")]) == 0
+    assert main(["check", "--dsn", dsn, "--out", str(tmp_path / "g")]) == 0
