@@ -27,6 +27,12 @@ Collisions, resolved in this order:
    table ``date -> Date_``.
 2. Two q names that still map to the same Python name in one scope are numbered in the order of
    their q names: the first keeps the name, the next get ``_2``, ``_3`` ...
+
+A qorm field is named as its column, so a column whose Python name had to change (``class``,
+``to_dict``, ``bid size``) cannot be a field: :mod:`qorm_codegen.views` leaves it out of the
+model and names it, with the reason, in the model's docstring. Tables and columns qorm cannot
+query at all (q reserved words such as ``select`` or ``ss``, nested and mixed columns for now)
+are left out and named the same way.
 """
 
 from __future__ import annotations
