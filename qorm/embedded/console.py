@@ -617,6 +617,10 @@ def _count(v: Any) -> int:
         return _count(cols[0]) if cols else 0
     if t == _DICT:
         return _count(v.d[0])
+    if 20 <= t <= 76:
+        parts = _enum_parts(v)
+        if parts is not None and isinstance(v.d, tuple):
+            return len(parts[1])
     return len(v.d)
 
 

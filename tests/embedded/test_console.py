@@ -539,3 +539,18 @@ def test_plain_lists_display_as_the_codec_encodes_them() -> None:
     assert format_value([1, "a"]) == "1\n`a"
     assert format_value(QTable({"a": i64(1)}, attr=1)).startswith("a")
     assert format_one_line(QTable({"a": i64(1)}, attr=1)) == "`s#+(,`a)!,,1"
+
+
+def test_enumerations_in_the_interpreter_layout() -> None:
+    # ref/exec: exec distinct s,p,s from sp shows enumerated vectors with their domain
+    e = QView(20, ("s", syms("s1", "s4", "s2", "s3")))
+    assert format_value(e) == "`s$`s1`s4`s2`s3"
+    assert format_value(QView(20, ("s", syms("s1")))) == "`s$,`s1"
+    assert format_value(QView(-20, ("s", "s1"))) == "`s$`s1"
+    t = QView(98, {"s": QView(20, ("s", syms("s1", "s2"))), "qty": QView(7, i64(300, 200))})
+    assert [s.rstrip() for s in format_value(t).splitlines()] == [
+        "s  qty",
+        "------",
+        "s1 300",
+        "s2 200",
+    ]
