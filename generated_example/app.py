@@ -27,10 +27,7 @@ from generated import (
     counts,
 )
 
-from qorm.engine import Engine
-from qorm.query.aggregates import avg_, count_, sum_
-from qorm.query.joins import aj, lj
-from qorm.session import AsyncSession, Session
+from qorm import AsyncSession, Engine, Session, aj, avg_, count_, lj, sum_
 
 HERE = Path(__file__).resolve().parent
 OPEN = dt.datetime(2024, 1, 2, 9, 30)
