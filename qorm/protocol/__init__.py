@@ -33,7 +33,7 @@ from qorm.protocol.values import (
 
 if TYPE_CHECKING:
     from qorm.protocol.decode import decode_payload, deserialize
-    from qorm.protocol.encode import encode_payload, serialize
+    from qorm.protocol.encode import encode_payload, serialize, typed_vector
 
 # The codec modules import qorm.types, which imports this package's constants: loading them on
 # first use keeps ``import qorm.types`` (before anything else) free of an import cycle.
@@ -43,6 +43,7 @@ _LAZY = {
     "deserialize": "decode",
     "encode_payload": "encode",
     "serialize": "encode",
+    "typed_vector": "encode",
 }
 
 
@@ -81,4 +82,5 @@ __all__ = [
     "pack_header",
     "parse_header",
     "serialize",
+    "typed_vector",
 ]

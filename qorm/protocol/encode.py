@@ -43,7 +43,7 @@ import datetime as _dt
 import math
 import struct
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import numpy as np
@@ -83,7 +83,7 @@ from qorm.types import (
     temporal_from_numpy,
 )
 
-__all__ = ["encode_payload", "serialize"]
+__all__ = ["encode_payload", "serialize", "typed_vector"]
 
 _Q: Final = struct.Struct("<q")
 _I: Final = struct.Struct("<i")
@@ -894,6 +894,136 @@ def _encode_parts(obj: object, capability: int) -> list[bytes | memoryview]:
     except RecursionError:
         raise SerializationError("value nested too deeply (or contains itself)") from None
     return enc.parts
+
+
+def typed_vector(items: Iterable[Any], qtype: int | str) -> Any:
+    """A q vector of an exact type from Python values, ``None`` giving the type's null.
+
+    ``qtype`` is a positive type code (``QTypeCode.INT``) or a q type char (``"i"``, or
+    ``"C"`` for a string column). The result is what :func:`deserialize` would return for such
+    a vector (a numpy array, ``bytes``, a :class:`QVector`, or a :class:`QList` of ``bytes``
+    for ``"C"``), so it encodes with exactly that type, e.g. for typed bulk inserts. Values
+    that do not fit raise :class:`~qorm.exc.SerializationError` naming the item.
+    """
+    values = list(items)
+    code = _TYPE_CODES.get(qtype) if isinstance(qtype, str) else abs(int(qtype))
+    if code is None or not (code == _STRING or 1 <= code <= 19) or code == 3:
+        raise SerializationError(f"{qtype!r} is not a q vector type")
+    i = 0
+    try:
+        if code == _STRING:
+            out = QList()
+            for i, x in enumerate(values):  # noqa: B007 - i names the culprit on error
+                out.append(b"" if x is None else x if isinstance(x, bytes) else _utf8(str(x)))
+            return out
+        if code == c.SYMBOL:
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = ["" if x is None else x for x in values]
+            for i, x in enumerate(arr.tolist()):  # noqa: B007 - i names the culprit
+                if not isinstance(x, str):
+                    raise _PathError(f"a {_type_name(x)} is not a symbol")
+            return arr
+        if code == c.CHAR:
+            return bytes(32 if x is None else ord(x) for x in values)
+        kind = _VECTOR_KINDS[code]
+        null, convert = kind
+        raw: list[Any] = []
+        for i, x in enumerate(values):  # noqa: B007 - i names the culprit on error
+            if x is None or isinstance(x, QNull) or _is_nat(x):
+                if null is None:
+                    raise _PathError(f"q type {c.TYPE_CHARS[code]} has no null")
+                raw.append(null)
+            else:
+                raw.append(convert(x) if convert is not None else x)
+        if code == c.GUID:
+            data = np.frombuffer(b"".join(raw), np.uint8).reshape(len(raw), 16)
+            return QVector(code, data)
+        arr = np.array(raw, dtype=_STORAGE[code])
+        return arr if code in _PLAIN_VECTORS else QVector(code, arr)
+    except _PathError as err:
+        raise SerializationError(f"{err.message} (at item {i})") from None
+    except (OverflowError, TypeError, ValueError, AttributeError) as exc:
+        item = values[i] if i < len(values) else None
+        raise SerializationError(
+            f"cannot make a q {c.TYPE_CHARS.get(code, 'C')} vector from {_type_name(item)} "
+            f"{item!r}: {exc} (at item {i})"
+        ) from None
+
+
+_NULL_OF: Final[dict[int, int]] = {
+    c.TIMESTAMP: c.NULL_LONG,
+    c.MONTH: c.NULL_INT,
+    c.DATE: c.NULL_INT,
+    c.TIMESPAN: c.NULL_LONG,
+    c.MINUTE: c.NULL_INT,
+    c.SECOND: c.NULL_INT,
+    c.TIME: c.NULL_INT,
+}
+_STRING: Final = -1  # "C": a list of char vectors
+_TYPE_CODES: Final[dict[str, int]] = {ch: k for k, ch in c.TYPE_CHARS.items() if k}
+_TYPE_CODES["C"] = _STRING
+_PLAIN_VECTORS: Final = frozenset({c.BOOLEAN, c.BYTE, c.SHORT, c.INT, c.LONG, c.REAL, c.FLOAT})
+
+
+def _checked_int(bits: int) -> Callable[[Any], int]:
+    low, high = -(2 ** (bits - 1)) + 1, 2 ** (bits - 1) - 1
+
+    def convert(x: Any) -> int:
+        if isinstance(x, float) or not isinstance(x, (int, np.integer)):
+            raise TypeError(f"expected an int, got {_type_name(x)}")
+        v = int(x)
+        if not low <= v <= high:
+            raise OverflowError(f"{v} is outside [{low}, {high}]")
+        return v
+
+    return convert
+
+
+_PYTHON_TEMPORALS: Final[dict[int, tuple[type, ...]]] = {
+    c.TIMESTAMP: (_dt.datetime,),
+    c.MONTH: (_dt.date,),
+    c.DATE: (_dt.date,),
+    c.DATETIME: (_dt.datetime,),
+    c.TIMESPAN: (_dt.timedelta,),
+    c.MINUTE: (_dt.time, _dt.timedelta),
+    c.SECOND: (_dt.time, _dt.timedelta),
+    c.TIME: (_dt.time, _dt.timedelta),
+}
+
+
+def _temporal(code: int) -> Callable[[Any], Any]:
+    cls = TEMPORAL_CLASSES[code]
+    expected = _PYTHON_TEMPORALS[code]
+
+    def convert(x: Any) -> Any:
+        if isinstance(x, QTemporal):
+            if type(x) is not cls:
+                raise TypeError(f"a {type(x).__name__} is not a {cls.__name__}")
+            return x.raw
+        if isinstance(x, (np.datetime64, np.timedelta64)):
+            return temporal_from_numpy(code, np.array([x]))[0].item()
+        if not isinstance(x, expected):
+            raise TypeError(f"expected {' or '.join(t.__name__ for t in expected)}")
+        return cls.from_python(x).raw  # type: ignore[attr-defined]
+
+    return convert
+
+
+# q type -> (what None becomes, or None when the type has no null; item converter)
+_VECTOR_KINDS: Final[dict[int, tuple[Any, Any]]] = {
+    c.BOOLEAN: (None, bool),
+    c.GUID: (bytes(16), _guid_bytes),
+    c.BYTE: (0, None),
+    c.SHORT: (c.NULL_SHORT, _checked_int(16)),
+    c.INT: (c.NULL_INT, _checked_int(32)),
+    c.LONG: (c.NULL_LONG, _checked_int(64)),
+    c.REAL: (math.nan, float),
+    c.FLOAT: (math.nan, float),
+    **{
+        code: (math.nan if code == c.DATETIME else _NULL_OF[code], _temporal(code))
+        for code in TEMPORAL_CLASSES
+    },
+}
 
 
 def encode_payload(obj: object, capability: int = c.DEFAULT_CAPABILITY) -> bytes:

@@ -13,7 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qorm.exc import SerializationError
-from qorm.protocol import MessageType, decompress, deserialize, encode_payload, serialize
+from qorm.protocol import (
+    MessageType,
+    decompress,
+    deserialize,
+    encode_payload,
+    serialize,
+    typed_vector,
+)
 from qorm.protocol.values import QDict, QInt, QKeyedTable, QList, QTable, QVector
 from qorm.types import QDate, QNull, QTime, QTimespan, QTimestamp
 
@@ -244,3 +251,44 @@ def test_any_text_encodes_or_raises_serialization_error(text: str, shape: str) -
         assert "NUL" in str(exc) or "UTF-8" in str(exc)
     else:
         assert serialize(deserialize(message)) == message
+
+
+@pytest.mark.parametrize(
+    ("items", "qtype", "expected_hex"),
+    [
+        ([1, None, 3], 6, "060003000000010000000000008003000000"),
+        ([1, None], "h", "0500020000000100" + "0080"),
+        ([1.5, None], "e", "0800020000000000c03f" + "0000c07f"),
+        ([True, False], "b", "0100020000000100"),
+        (["a", None], "s", "0b00020000006100" + "00"),
+        (["a", None], "c", "0a00020000006120"),
+        ([dt.date(2001, 1, 1), None], "d", "0e00020000006e01000000000080"),
+        ([dt.time(0, 0, 0, 1000), None], "t", "130002000000" + "01000000" + "00000080"),
+        ([dt.timedelta(microseconds=1)], "n", "100001000000" + "e803000000000000"),
+        ([uuid.UUID(int=1), None], "g", "020002000000" + "00" * 15 + "01" + "00" * 16),
+        (
+            ["é", None, b"x"],
+            "C",
+            "000003000000" + "0a0002000000c3a9" + "0a0000000000" + "0a000100000078",
+        ),
+    ],
+)
+def test_typed_vector(items: list[Any], qtype: Any, expected_hex: str) -> None:
+    assert encode_payload(typed_vector(items, qtype)).hex() == expected_hex
+
+
+@pytest.mark.parametrize(
+    ("items", "qtype", "match"),
+    [
+        ([2**40], "i", r"outside .* item 0"),
+        ([1, 1.5], "j", r"expected an int, got float .*item 1"),
+        ([None], "b", "no null"),
+        (["2024-01-01"], "p", "expected datetime"),
+        ([1], "q", "not a q vector type"),
+        ([1], 3, "not a q vector type"),
+        ([1], "s", "not a symbol"),
+    ],
+)
+def test_typed_vector_errors(items: list[Any], qtype: Any, match: str) -> None:
+    with pytest.raises(SerializationError, match=match):
+        typed_vector(items, qtype)
