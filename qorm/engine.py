@@ -19,14 +19,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from qorm.protocol.connection import DEFAULT_MAX_MESSAGE_SIZE
 from qorm.protocol.constants import CAPABILITY_MAX
-from qorm.transport.common import ConnectOptions
+from qorm.transport.common import ConnectOptions, Reconnect
 
 if TYPE_CHECKING:
     from qorm.embedded.server import EmbeddedServer
     from qorm.transport.aio import AsyncConnection
     from qorm.transport.sync import SyncConnection
 
-__all__ = ["Engine", "parse_dsn"]
+__all__ = ["Engine", "Reconnect", "parse_dsn"]
 
 _SCHEMES = {"kdb": False, "kdbs": True, "kdb+tls": True, "q": False}
 _UNIX_SCHEMES = ("kdb+unix", "kdbunix")
@@ -55,7 +55,8 @@ def parse_dsn(dsn: str) -> dict[str, Any]:
     Forms: ``kdb://[user[:password]@]host:port``, ``kdbs://...`` (TLS), and
     ``kdb+unix://[user[:password]@]/path/to/socket``. User and password are percent-decoded
     (write ``%40`` for ``@``, ``%3A`` for ``:``). Query parameters: ``timeout``,
-    ``connect_timeout`` (seconds), ``compression`` (``true``/``false``), ``capability``.
+    ``connect_timeout`` (seconds), ``compression`` (``true``/``false``), ``capability``,
+    ``reconnect`` (attempts, with the default :class:`Reconnect` backoff).
     A malformed DSN raises :class:`ValueError` saying what is wrong.
     """
     if not isinstance(dsn, str):
@@ -116,6 +117,10 @@ def parse_dsn(dsn: str) -> dict[str, Any]:
             if not value.isdigit() or int(value) > CAPABILITY_MAX:
                 raise _dsn_error(dsn, f"capability={value!r} is not 0..{CAPABILITY_MAX}")
             kwargs["capability"] = int(value)
+        elif key == "reconnect":
+            if not value.isdigit():
+                raise _dsn_error(dsn, f"reconnect={value!r} is not a number of attempts")
+            kwargs["reconnect"] = Reconnect(attempts=int(value)) if int(value) else None
         else:
             raise _dsn_error(dsn, f"unknown parameter {key!r}")
     return kwargs
@@ -128,6 +133,12 @@ class Engine:
     ``with``/``async with``, on ``open()``, or on first use). ``tls`` is an
     :class:`ssl.SSLContext` or ``True`` (verifying the certificate); ``unix`` is ``True``
     (``/tmp/kx.PORT``) or a socket path; ``compression=None`` follows kdb+'s rule.
+
+    ``reconnect`` is off by default. ``reconnect=True`` or a :class:`Reconnect` policy
+    (``Reconnect(attempts=5, delay=0.1, max_delay=5.0, backoff=2.0)``) makes every connection
+    of this engine retry opening with exponential backoff and reopen after breaking, on its
+    next use. A sync query that was in flight when the connection failed still raises (it may
+    have run already and may not be idempotent) unless ``Reconnect(retry_queries=True)``.
     """
 
     def __init__(
@@ -144,6 +155,7 @@ class Engine:
         compression: bool | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         connect_timeout: float | None = None,
+        reconnect: Reconnect | bool | None = None,
     ) -> None:
         self.options = ConnectOptions(
             host=host,
@@ -157,6 +169,7 @@ class Engine:
             compression=compression,
             max_message_size=max_message_size,
             connect_timeout=connect_timeout,
+            reconnect=Reconnect.coerce(reconnect),
         )
         self._server: EmbeddedServer | None = None
 
@@ -230,6 +243,11 @@ class Engine:
     @property
     def unix(self) -> str | bool | None:
         return self.options.unix
+
+    @property
+    def reconnect(self) -> Reconnect | None:
+        """The reconnect policy (``None``: failures are not retried)."""
+        return self.options.reconnect
 
     @property
     def dsn(self) -> str:

@@ -30,10 +30,13 @@ from qorm.protocol.constants import CAPABILITY_MAX, MessageType
 from qorm.transport.common import (
     CLIENT_CANNOT_EVALUATE,
     ConnectOptions,
+    Reconnect,
     build_request,
     check_reply,
     is_loopback,
+    log,
     make_ssl_context,
+    retryable,
     set_nodelay,
 )
 
@@ -175,6 +178,10 @@ class AsyncConnection:
     and ``async for msg in conn.messages()`` for what the server pushes. Concurrent
     ``query`` calls from many tasks on one connection run one after another (kdb+ answers one
     sync request at a time per connection); use :class:`qorm.pool.AsyncPool` for parallelism.
+
+    ``reconnect`` works as on :class:`~qorm.transport.sync.SyncConnection`: opening retries
+    with backoff, a broken connection reopens on next use, and queries are resent only with
+    ``Reconnect(retry_queries=True)``. Off by default.
     """
 
     def __init__(
@@ -191,6 +198,7 @@ class AsyncConnection:
         compression: bool | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         connect_timeout: float | None = None,
+        reconnect: Reconnect | bool | None = None,
     ) -> None:
         self._init(
             ConnectOptions(
@@ -205,6 +213,7 @@ class AsyncConnection:
                 compression=compression,
                 max_message_size=max_message_size,
                 connect_timeout=connect_timeout,
+                reconnect=Reconnect.coerce(reconnect),
             )
         )
 
@@ -256,7 +265,28 @@ class AsyncConnection:
     # -- life cycle ----------------------------------------------------------------------------
 
     async def open(self) -> AsyncConnection:
-        """Connect and log in; idempotent."""
+        """Connect and log in; idempotent. With a reconnect policy, retries with backoff."""
+        policy = self.options.reconnect
+        delays = policy.delays() if policy is not None else iter(())
+        attempt = 1
+        while True:
+            try:
+                return await self._open_once()
+            except exc.ConnectionError as e:
+                wait = next(delays, None)
+                if wait is None or not retryable(e):
+                    raise
+                attempt += 1
+                log.warning(
+                    "connecting to %s failed (%s); attempt %d in %.3gs",
+                    self.options.describe(),
+                    e,
+                    attempt,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+
+    async def _open_once(self) -> AsyncConnection:
         if self.is_open:
             return self
         self._closed = False
@@ -267,7 +297,8 @@ class AsyncConnection:
             protocol, retry = await self._connect_once(retry)
             if protocol is not None:
                 self._protocol = protocol
-                self._lock = asyncio.Lock()
+                if self._lock is None:  # kept on reopen: a task may be holding it
+                    self._lock = asyncio.Lock()
                 return self
             if not first:
                 break
@@ -364,6 +395,12 @@ class AsyncConnection:
             await self.open()
             p = self._protocol
             assert p is not None
+        reopen = self.options.reconnect is not None and not self._closed
+        if reopen and p.closed and p.error is not None:
+            log.info("reopening the broken connection to %s", self.options.describe())
+            await self.open()
+            p = self._protocol
+            assert p is not None
         if p.closed:
             if p.error is not None:
                 raise exc.ConnectionError(
@@ -379,6 +416,25 @@ class AsyncConnection:
         :class:`qorm.exc.ConnectionTimeoutError` and marks the connection broken.
         """
         request = build_request(expr, args)
+        policy = self.options.reconnect
+        delays = policy.delays() if policy is not None and policy.retry_queries else iter(())
+        while True:
+            try:
+                return check_reply(await self._query_once(request, timeout), expr)
+            except exc.ConnectionError as e:
+                # Only a failure of an open connection mid-query: open() has its own retries.
+                wait = next(delays, None) if self.broken and not self._closed else None
+                if wait is None or not retryable(e):
+                    raise
+                log.warning(
+                    "query to %s failed (%s); resending in %.3gs (retry_queries)",
+                    self.options.describe(),
+                    e,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+
+    async def _query_once(self, request: object, timeout: float | None) -> object:
         p = await self._ready()
         assert self._lock is not None
         limit = timeout if timeout is not None else self.options.timeout
@@ -407,7 +463,7 @@ class AsyncConnection:
                     p, waiter, exc.ConnectionError("a query was cancelled while awaiting its reply")
                 )
                 raise
-        return check_reply(message.value, expr)
+        return message.value
 
     @staticmethod
     def _abandon(p: _IPCProtocol, waiter: asyncio.Future[Message], error: BaseException) -> None:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import logging
 import os
 import socket
 import ssl
+from collections.abc import Iterator
 from typing import Any, Final
 
 from qorm import exc
@@ -20,6 +22,7 @@ from qorm.protocol.values import QErrorValue, QList
 
 __all__ = [
     "ConnectOptions",
+    "Reconnect",
     "build_request",
     "check_reply",
     "is_loopback",
@@ -32,6 +35,67 @@ CLIENT_CANNOT_EVALUATE: Final = "nyi: a qorm client does not evaluate sync reque
 
 #: Where kdb+ listens on a Unix domain socket for port N (``q -p N`` also binds this).
 UNIX_PATH_TEMPLATE: Final = "/tmp/kx.{port}"
+
+log = logging.getLogger("qorm.transport")
+
+
+@dataclasses.dataclass(frozen=True)
+class Reconnect:
+    """How a connection reconnects after a failure: attempts, with exponential backoff.
+
+    ``Engine(..., reconnect=Reconnect(attempts=5, delay=0.1, max_delay=5.0))`` (or
+    ``reconnect=True`` for these defaults). With a policy:
+
+    - opening a connection retries up to ``attempts`` more times when the server is
+      unreachable or drops the connection; waits are ``delay``, then ``delay * backoff``, ...,
+      capped at ``max_delay`` seconds. Refused credentials and TLS failures are not retried;
+    - a connection that broke (reset, timeout, server restart) reopens on its next use instead
+      of raising "broken". The query that saw the failure still raises, because it may have
+      run on the server already;
+    - ``retry_queries=True`` also resends a sync query whose connection failed while it was in
+      flight. Off by default: a query that is not idempotent (an insert, an update) could then
+      run twice. Turn it on only for reads, or for servers where repeating is harmless.
+
+    Without a policy (the default) nothing is retried: a failure raises and a broken
+    connection stays broken, as with a raw socket.
+    """
+
+    attempts: int = 3
+    delay: float = 0.1
+    max_delay: float = 5.0
+    backoff: float = 2.0
+    retry_queries: bool = False
+
+    def __post_init__(self) -> None:
+        if self.attempts < 0:
+            raise ValueError(f"attempts must be >= 0, got {self.attempts}")
+        if self.delay < 0 or self.max_delay < 0:
+            raise ValueError(f"delays must be >= 0 seconds, got {self.delay}, {self.max_delay}")
+        if self.backoff < 1:
+            raise ValueError(f"backoff must be >= 1, got {self.backoff}")
+
+    def delays(self) -> Iterator[float]:
+        """The waits before each retry: ``attempts`` of them, growing by ``backoff``."""
+        wait = self.delay
+        for _ in range(self.attempts):
+            yield min(wait, self.max_delay)
+            wait *= self.backoff
+
+    @staticmethod
+    def coerce(value: Reconnect | bool | None) -> Reconnect | None:
+        """``True`` is the default policy; ``False``/``None`` is none."""
+        if value is None or value is False:
+            return None
+        if value is True:
+            return Reconnect()
+        if isinstance(value, Reconnect):
+            return value
+        raise TypeError(f"reconnect must be a Reconnect or a bool, got {type(value).__name__}")
+
+
+def retryable(error: BaseException) -> bool:
+    """Whether reconnecting may help: not refused credentials, not a TLS or protocol refusal."""
+    return isinstance(error, exc.ConnectionError) and not isinstance(error, exc.HandshakeError)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +113,8 @@ class ConnectOptions:
     compression: bool | None = None
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     connect_timeout: float | None = None
+    #: See :class:`Reconnect`; ``None`` (the default) never retries.
+    reconnect: Reconnect | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.port, int) or isinstance(self.port, bool):

@@ -30,10 +30,13 @@ from qorm.protocol.constants import CAPABILITY_MAX, MessageType
 from qorm.transport.common import (
     CLIENT_CANNOT_EVALUATE,
     ConnectOptions,
+    Reconnect,
     build_request,
     check_reply,
     is_loopback,
+    log,
     make_ssl_context,
+    retryable,
     set_nodelay,
 )
 
@@ -58,6 +61,11 @@ class SyncConnection:
 
     The connection opens on :meth:`open`, on entering a ``with`` block, or on first use; a lock
     lets threads share it (their queries run one after another, as kdb+ requires).
+
+    ``reconnect`` (a :class:`~qorm.transport.common.Reconnect` policy, or ``True``) retries
+    opening with backoff and reopens a broken connection on its next use; sync queries are
+    resent only with ``Reconnect(retry_queries=True)``, since they may not be idempotent.
+    Off by default.
     """
 
     def __init__(
@@ -74,6 +82,7 @@ class SyncConnection:
         compression: bool | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         connect_timeout: float | None = None,
+        reconnect: Reconnect | bool | None = None,
     ) -> None:
         self._init(
             ConnectOptions(
@@ -88,6 +97,7 @@ class SyncConnection:
                 compression=compression,
                 max_message_size=max_message_size,
                 connect_timeout=connect_timeout,
+                reconnect=Reconnect.coerce(reconnect),
             )
         )
 
@@ -141,25 +151,49 @@ class SyncConnection:
     # -- life cycle ----------------------------------------------------------------------------
 
     def open(self) -> SyncConnection:
-        """Connect and log in; idempotent. Raises :class:`qorm.exc.ConnectionError` subclasses."""
+        """Connect and log in; idempotent. Raises :class:`qorm.exc.ConnectionError` subclasses.
+
+        With a reconnect policy, an unreachable server is retried with backoff.
+        """
         with self._lock:
             if self._sock is not None and not self._broken:
                 return self
-            if self._broken:
-                self._teardown()
-            self._broken = False
-            self._closed = False
-            capability = self.options.capability
-            sock, proto, retry = self._connect_once(capability)
-            if retry is not None:
-                sock, proto, retry = self._connect_once(retry)
-            if sock is None or proto is None:
-                raise exc.AuthenticationError(
-                    f"{self.options.describe()} rejected the login of user "
-                    f"{self.options.username!r} (the server closed the connection)"
-                )
-            self._sock, self._proto = sock, proto
-            return self
+            policy = self.options.reconnect
+            delays = policy.delays() if policy is not None else iter(())
+            attempt = 1
+            while True:
+                try:
+                    return self._open_once()
+                except exc.ConnectionError as e:
+                    wait = next(delays, None)
+                    if wait is None or not retryable(e):
+                        raise
+                    attempt += 1
+                    log.warning(
+                        "connecting to %s failed (%s); attempt %d in %.3gs",
+                        self.options.describe(),
+                        e,
+                        attempt,
+                        wait,
+                    )
+                    time.sleep(wait)
+
+    def _open_once(self) -> SyncConnection:
+        if self._broken:
+            self._teardown()
+        self._broken = False
+        self._closed = False
+        capability = self.options.capability
+        sock, proto, retry = self._connect_once(capability)
+        if retry is not None:
+            sock, proto, retry = self._connect_once(retry)
+        if sock is None or proto is None:
+            raise exc.AuthenticationError(
+                f"{self.options.describe()} rejected the login of user "
+                f"{self.options.username!r} (the server closed the connection)"
+            )
+        self._sock, self._proto = sock, proto
+        return self
 
     def _connect_once(
         self, capability: int
@@ -269,6 +303,25 @@ class SyncConnection:
         :class:`qorm.exc.QError`. ``timeout`` overrides the connection's for this call.
         """
         request = build_request(expr, args)
+        policy = self.options.reconnect
+        delays = policy.delays() if policy is not None and policy.retry_queries else iter(())
+        while True:
+            try:
+                return check_reply(self._query_once(request, timeout), expr)
+            except exc.ConnectionError as e:
+                # Only a failure of an open connection mid-query: open() has its own retries.
+                wait = next(delays, None) if self._broken and not self._closed else None
+                if wait is None or not retryable(e):
+                    raise
+                log.warning(
+                    "query to %s failed (%s); resending in %.3gs (retry_queries)",
+                    self.options.describe(),
+                    e,
+                    wait,
+                )
+                time.sleep(wait)
+
+    def _query_once(self, request: object, timeout: float | None) -> object:
         with self._lock:
             proto, sock = self._ready()
             deadline = self._start_wait(timeout if timeout is not None else self.options.timeout)
@@ -286,7 +339,7 @@ class SyncConnection:
             except BaseException:
                 self._mark_broken()
                 raise
-        return check_reply(event.value, expr)
+        return event.value
 
     def send_async(self, expr: str | bytes, *args: Any) -> None:
         """Send ``expr`` (or ``(expr; args...)``) as an async message: no reply is awaited."""
@@ -363,9 +416,12 @@ class SyncConnection:
         if self._closed and self._sock is None:
             raise exc.ConnectionError(f"the connection to {self.options.describe()} is closed")
         if self._broken:
-            raise exc.ConnectionError(
-                f"the connection to {self.options.describe()} is broken; open a new one"
-            )
+            if self.options.reconnect is None or self._closed:
+                raise exc.ConnectionError(
+                    f"the connection to {self.options.describe()} is broken; open a new one"
+                )
+            log.info("reopening the broken connection to %s", self.options.describe())
+            self.open()
         if self._sock is None:
             self.open()
         assert self._proto is not None and self._sock is not None
