@@ -253,3 +253,13 @@ def test_check_ignores_where_the_schema_was_read_from(tmp_path: Path) -> None:
     assert main(["check", "--from-dump", str(tmp_path / "m.json"), "--out", str(out)]) == 1
     assert main(["generate", "--from-dump", TICK, "--out", str(out)]) == 0
     assert main(["check", "--from-dump", str(tmp_path / "m.json"), "--out", str(out)]) == 0
+
+
+def test_output_directory_that_cannot_be_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["generate", "--from-dump", TICK, "--out", str(blocker / "gen")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot create output directory" in err and str(blocker / "gen") in err
