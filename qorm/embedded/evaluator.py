@@ -89,6 +89,8 @@ class Interp:
                     raise Q(name) from None
                 if base.t == DICT and base.d[0].t == SYM and rest not in set(base.d[0].d):
                     raise Q(name)
+                if base.t == SYM:
+                    return self.foreign_key(head, base, rest, name)
                 if abs(base.t) in TEMPORAL_FIELDS_OF and rest in TEMPORAL_FIELDS:
                     # time.minute, date.month, ts.date ...: a cast of the column
                     from qorm.embedded.casting import temporal_field
@@ -98,6 +100,20 @@ class Interp:
         if name.startswith(".") and "." not in name[1:]:
             return self.namespace(name)
         raise Q(name)
+
+    def foreign_key(self, col: str, values: K, field: str, name: str) -> K:
+        """``s.name`` in q-sql: column ``s`` refers to the keyed table of the same name (the
+        foreign-key idiom ``s:`s$...``; enumerations are not modelled, the convention is)."""
+        target = self.get_global(col.rsplit(".", 1)[-1], self.frame.ns)
+        if target is None or not (target.t == DICT and target.d[0].t == TABLE):
+            raise Q("nyi: foreign-key dot notation (" + name + ")")
+        from qorm.embedded.tables import keyed_lookup
+
+        rows = keyed_lookup(self, target, K(TABLE, {next(iter(target.d[0].d)): values}))
+        if field not in rows.d:
+            raise Q(name)
+        col_v: K = rows.d[field]
+        return col_v
 
     def get_global(self, name: str, ns: str = ".") -> K | None:
         if ns != "." and not name.startswith("."):

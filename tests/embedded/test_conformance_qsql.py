@@ -24,7 +24,6 @@ RECORDS = [json.loads(line) for line in DATA.read_text().splitlines() if line.st
 KNOWN = {
     "kxdocs-basics-funsql-26": "doc-unusual: symbol-list by in exec",
     "kxdocs-basics-funsql-27": "doc-unusual: symbol-list by in exec",
-    "kxdocs-basics-qsql-7": "foreign-key dot notation (s.name) nyi",
     "kxdocs-ref-exec-14": "enumerations are kept as symbols (display lacks `s$)",
     "kxdocs-ref-aj-4": "doc-whitespace: the documented header is misaligned",
     "kxdocs-kb-temporal-data-7": "step keyed tables nyi",
