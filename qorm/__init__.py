@@ -27,7 +27,16 @@ from qorm.exc import (
 )
 from qorm.model import Field, KeyedModel, Model, build_model_from_meta, field
 from qorm.pool import AsyncPool, SyncPool
-from qorm.protocol import deserialize, serialize
+from qorm.protocol import (
+    MessageType,
+    QDict,
+    QKeyedTable,
+    QList,
+    QTable,
+    QVector,
+    deserialize,
+    serialize,
+)
 from qorm.query import (
     AggFunc,
     BinOp,
@@ -56,7 +65,7 @@ from qorm.query import (
     wsum_,
 )
 from qorm.registry import EngineGroup, EngineRegistry
-from qorm.result import ModelResultSet
+from qorm.result import ModelResultSet, Row
 from qorm.rpc import QFunction, q_api
 from qorm.session import AsyncSession, Session
 from qorm.transport import AsyncConnection, SyncConnection
@@ -118,6 +127,7 @@ __all__ = [
     "Int",
     "KeyedModel",
     "Literal",
+    "MessageType",
     "Long",
     "Minute",
     "Model",
@@ -128,12 +138,18 @@ __all__ = [
     "PoolExhaustedError",
     "QError",
     "QFunction",
+    "QDict",
+    "QKeyedTable",
+    "QList",
     "QNull",
+    "QTable",
     "QType",
     "QTypeCode",
+    "QVector",
     "QormError",
     "QueryError",
     "Real",
+    "Row",
     "ReflectionError",
     "SchemaError",
     "Second",
