@@ -188,6 +188,8 @@ def _intdiv(x: K, y: K, is_mod: bool) -> K:
             bb = np.where(b == 0, 1, b)
             r = np.mod(a, bb) if is_mod else np.floor_divide(a, bb)
         r = r.astype(DTYPES.get(rt, np.int64))
+        if not is_mod and rt in NULLS:
+            r = np.where(b == 0, NULLS[rt], r).astype(r.dtype)
     return K(-rt, r[()]) if atomic else K(rt, np.broadcast_to(r, np.broadcast(a, b).shape).copy())
 
 

@@ -206,7 +206,8 @@ def _convert(src: int, dst: int, d: Any) -> Any:
     # to an integer-backed type
     if src in FLOAT_TYPES:
         with np.errstate(all="ignore"):
-            r = np.where(nulls, 0, np.round(d))
+            # q rounds half away from zero ("i"$2.5 is 3), numpy's round is half to even
+            r = np.where(nulls, 0, np.sign(d) * np.floor(np.abs(d) + 0.5))
             big = np.abs(r) >= float(INFS.get(dst, 2**63))
             r = r.astype(np.int64)
         if dst in INT_TYPES:
