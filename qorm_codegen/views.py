@@ -261,6 +261,8 @@ def _table_problem(table: TableSpec, model_reserved: frozenset[str]) -> str:
 
 def _unusable(column: str, attr: str, untyped: bool, qtype: str) -> str:
     """Why a column cannot be a field of a qorm model ("" when it can)."""
+    if untyped and qtype == " ":
+        return "a mixed list, which has no qorm type yet"
     if untyped:
         return f"q type ``{qtype}``, {typemap.describe_column_type(qtype)}, has no qorm type yet"
     if not is_column_name(column):

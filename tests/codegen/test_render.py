@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from qorm_codegen import errors
+from qorm_codegen import dump, errors
 from qorm_codegen.render import PACKAGE_FILES, default_templates_dir, render_package
 from qorm_codegen.spec import ColumnSpec, SchemaSpec, TableSpec
 
-from .conftest import GOLDEN
+from .conftest import DATA, GOLDEN
 
 UPDATE = os.environ.get("QORM_UPDATE_GOLDEN") == "1"
 
@@ -25,6 +25,18 @@ def test_golden_output_matches(tick_spec: SchemaSpec) -> None:
     assert sorted(files) == sorted(PACKAGE_FILES)
     for name, text in files.items():
         golden = GOLDEN / "tick" / name
+        if UPDATE:
+            golden.parent.mkdir(parents=True, exist_ok=True)
+            golden.write_text(text, encoding="utf-8")
+        assert text == golden.read_text(encoding="utf-8"), name
+
+
+def test_golden_output_of_edge_cases() -> None:
+    """Collisions, keywords, builtins, namespaces, left-out columns and tables, wrapping and
+    escaping: the naming rules of qorm_codegen.naming, as output a reviewer can read."""
+    files = render_package(dump.load(DATA / "edge.json"))
+    for name, text in files.items():
+        golden = GOLDEN / "edge" / name
         if UPDATE:
             golden.parent.mkdir(parents=True, exist_ok=True)
             golden.write_text(text, encoding="utf-8")
@@ -52,9 +64,10 @@ def test_header_names_source_and_digest(tick_spec: SchemaSpec) -> None:
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff not installed")
 def test_output_is_ruff_clean(tick_spec: SchemaSpec, tmp_path: Path) -> None:
     pkg = tmp_path / "gen"
-    pkg.mkdir()
-    for name, text in render_package(tick_spec).items():
-        (pkg / name).write_text(text, encoding="utf-8")
+    for sub, spec in (("tick", tick_spec), ("edge", dump.load(DATA / "edge.json"))):
+        (pkg / sub).mkdir(parents=True)
+        for name, text in render_package(spec).items():
+            (pkg / sub / name).write_text(text, encoding="utf-8")
     config = ["--isolated", "--line-length", "100"]
     fmt = subprocess.run(
         ["ruff", "format", *config, "--diff", str(pkg)], capture_output=True, text=True

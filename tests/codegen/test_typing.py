@@ -56,6 +56,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pkg.mkdir()
     for name, text in render_package(dump.load(DATA / "tick.json")).items():
         (pkg / name).write_text(text, encoding="utf-8")
+    edge = work / "edge"  # collisions, keywords, left-out columns: must type-check too
+    edge.mkdir()
+    for name, text in render_package(dump.load(DATA / "edge.json")).items():
+        (edge / name).write_text(text, encoding="utf-8")
     for probe in PROBES.glob("probe_*.py"):
         shutil.copy(probe, work / probe.name)
     return work
@@ -63,12 +67,12 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def errors(workdir: Path) -> list[str]:
-    _, found = _mypy(workdir, "gen", "probe_ok.py", "probe_errors.py")
+    _, found = _mypy(workdir, "gen", "edge", "probe_ok.py", "probe_errors.py")
     return found
 
 
 def test_generated_package_passes_mypy_strict(errors: list[str]) -> None:
-    assert [e for e in errors if e.startswith("gen")] == []
+    assert [e for e in errors if e.startswith(("gen", "edge"))] == []
 
 
 def test_types_of_generated_code(errors: list[str]) -> None:
