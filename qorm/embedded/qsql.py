@@ -214,6 +214,9 @@ def _leftmost(node: Any) -> str:
         if node[1][0] == "n":
             # a keyword used infix (size wavg price) names the column after its last argument
             return _leftmost(node[3])
+        if node[2][0] == "c" and node[2][1].t in (-11, 11):
+            # `g#sym, `float$price: the symbol is an argument, the column names the result
+            return _leftmost(node[3])
         return _leftmost(node[2])
     if tag == "app":
         f = node[1]

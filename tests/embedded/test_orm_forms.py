@@ -320,3 +320,26 @@ def test_aggregate_expressions_by_group(q: Interpreter, data: pd.DataFrame) -> N
         )
     )
     pd.testing.assert_frame_equal(got2, exp, check_dtype=False)
+
+
+def test_attributes_are_kept_and_reported_by_meta() -> None:
+    q = Interpreter()
+    q.eval("t:([] sym:`c`a`b; p:1 2 3)")
+    q.eval("update `g#sym from `t")
+    assert list(q.eval("meta t").values.columns["a"]) == ["g", ""]
+    q.eval("`p xasc `t")
+    assert list(q.eval("meta t").values.columns["a"]) == ["", "s"]
+    with pytest.raises(QRuntimeError, match="s-fail"):
+        q.eval("`s#3 1 2")
+    assert q.eval("attr `u#1 2 3") == "u"
+
+
+def test_insert_and_upsert_rows_as_dicts() -> None:
+    q = Interpreter()
+    q.eval("t:([] a:1 2; b:`x`y)")
+    assert list(q.eval("`t insert `a`b!(3;`z)")) == [2]
+    q.eval("`t upsert `a`b!(4;`w)")
+    assert list(q.eval("exec a from t")) == [1, 2, 3, 4]
+    q.eval("k:([a:1 2] b:`x`y)")
+    q.eval("`k upsert ([a:2 3] b:`Y`Z)")
+    assert list(q.eval("exec b from k")) == ["x", "Y", "Z"]
