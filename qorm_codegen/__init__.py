@@ -22,6 +22,14 @@ Each step is a module: :mod:`.introspect`, :mod:`.dump` (the versioned JSON form
 
 from __future__ import annotations
 
+try:
+    import jinja2  # noqa: F401
+    import libcst  # noqa: F401
+except ImportError as e:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        f"qorm_codegen needs jinja2 and libcst ({e.name} is missing): pip install 'qorm[codegen]'"
+    ) from e
+
 from qorm_codegen.check import DriftReport, check_package
 from qorm_codegen.cli import main
 from qorm_codegen.dump import dumps as dump_schema
