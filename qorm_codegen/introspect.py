@@ -251,8 +251,15 @@ def reflect_q_script(script: str | os.PathLike[str], namespaces: Iterable[str] =
         defined = {namespace_of(f.name) for f in parse_q_source(path.read_text(encoding="utf-8"))}
     except (OSError, UnicodeDecodeError) as e:
         raise exc.ReflectionError(f"cannot read q script {path}: {e}") from e
-    with (
-        EmbeddedServer(port=0, load=str(path)) as server,
-        _connection(f"kdb://127.0.0.1:{server.port}", 30.0) as query,
-    ):
-        return reflect(query, namespaces, source=f"q:{path.name}", known_namespaces=defined)
+    server = EmbeddedServer(port=0, load=str(path))
+    try:
+        server.start()  # runs the script
+    except exc.QError as e:
+        raise exc.ReflectionError(
+            f"q script {path} failed in the embedded engine: '{e.q_message}"
+        ) from e
+    try:
+        with _connection(f"kdb://127.0.0.1:{server.port}", 30.0) as query:
+            return reflect(query, namespaces, source=f"q:{path.name}", known_namespaces=defined)
+    finally:
+        server.stop()

@@ -214,3 +214,13 @@ def test_reflect_a_real_kdb_process(tmp_path: Path) -> None:
         compile(text, name, "exec")
     assert main(["generate", "--dsn", dsn, "--out", str(tmp_path / "g")]) == 0
     assert main(["check", "--dsn", dsn, "--out", str(tmp_path / "g")]) == 0
+
+
+def test_from_q_script_that_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("qorm.embedded.server")
+    script = tmp_path / "bad.q"
+    script.write_text("t:([] a:1 2)\nbad:1+`a\n")
+    assert main(["generate", "--from-q", str(script), "--out", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.q failed in the embedded engine: 'type" in err
+    assert not (tmp_path / "g").exists()
