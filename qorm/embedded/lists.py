@@ -145,6 +145,27 @@ def binr(ip: Interp, x: K, y: K) -> K:
 
 
 def _bin(x: K, y: K, side: str) -> K:
+    if x.t == DICT and x.d[0].t != TABLE:
+        # the keys at the positions found among the (sorted) values
+        from qorm.embedded.evaluator import take_idx
+
+        pos = _bin(x.d[1], y, side)
+        p = np.atleast_1d(pos.d)
+        k = take_idx(x.d[0], np.where(p < 0, count(x.d[0]), p))
+        return k if pos.t > 0 else K(-k.t, k.d[0]) if 0 < k.t < 20 else k
+    if x.t == 0:
+        # a sorted list of strings (or other lists): compare items as Python sequences
+        import bisect
+
+        keys = [i.d.tolist() if i.t > 0 else [i.d] for i in x.d]
+        probes = list_items(y) if y.t == 0 or (y.t > 0 and x.d and x.d[0].t < 0) else [y]
+        find = bisect.bisect_right if side == "right" else bisect.bisect_left
+        out = []
+        for pr in probes:
+            key = pr.d.tolist() if pr.t > 0 else [pr.d]
+            i = find(keys, key)
+            out.append(i - 1 if side == "right" else i)
+        return longs(out) if len(probes) > 1 or y.t == 0 else long(out[0])
     xd = x.d
     yd = np.atleast_1d(np.asarray(y.d))
     if x.t in FLOAT_TYPES or abs(y.t) in FLOAT_TYPES:

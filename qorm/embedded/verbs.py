@@ -211,6 +211,13 @@ def _temporal_arith(op: str, x: K, y: K, tx: int, ty: int, atomic: bool) -> K:
             return _wrap(12, r, atomic)
         if ta == 15 or to_ == 15:
             raise Q("nyi: datetime arithmetic")
+        if tx in (12, 14) and ty in (12, 14):
+            # two points in time (a date and a timestamp): their difference is a timespan
+            if op != "-":
+                raise Q("type")
+            aa = a.astype(np.int64) * NS[tx]
+            bb = b.astype(np.int64) * NS[ty]
+            return _wrap(16, _int_op(op, aa, bb, tx, ty, np.int64, NULLS[16], (a, b)), atomic)
         # two time-of-day types: the finer one
         if tx in NS and ty in NS:
             rt = tx if NS[tx] <= NS[ty] else ty
