@@ -28,6 +28,7 @@ __all__ = [
     "TABLE_KINDS",
     "TYPE_CHARS",
     "TableKind",
+    "TableSpec",
     "namespace_of",
 ]
 
