@@ -9,6 +9,11 @@
     qorm-codegen check    (--dsn DSN | --from-dump FILE | --from-q SCRIPT) --out DIR
                           [--q-source FILE]... [filters] [--templates DIR]
 
+``check`` regenerates in memory exactly as ``generate`` would, so give it the same source
+options and filters (``--tables``, ``--functions``, ``--namespace``, ``--templates``) as the
+``generate`` it checks. Where the schema comes from does not matter, only what it is: a
+package generated ``--from-q schema.q`` matches a live process holding the same schema.
+
 Exit status: 0 on success (``check``: the package matches the schema), 1 when ``check`` finds
 drift (the report names the tables, columns and functions and shows a unified diff), 2 on an
 error (bad arguments, an unreachable process, a bad dump, an unwritable directory), with a
