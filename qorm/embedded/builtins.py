@@ -307,14 +307,53 @@ def inv(ip: Interp, x: K) -> K:
     raise Q("nyi: inv")
 
 
-@kw("hopen")
-def hopen(ip: Interp, x: K) -> K:
-    raise Q("nyi: hopen")
-
-
 @kw("exit")
 def exit_(ip: Interp, x: K) -> K:
     raise Q("nyi: exit")
+
+
+def _nyi(name: str) -> None:
+    def impl(ip: Interp, *args: K) -> K:
+        raise Q(f"nyi: {name}")
+
+    REG[name] = (impl, 1)
+
+
+# file and process keywords: known to q, not provided by the embedded engine (no disk I/O)
+for _name in (
+    "read0",
+    "read1",
+    "hclose",
+    "hdel",
+    "hcount",
+    "save",
+    "load",
+    "rsave",
+    "rload",
+    "dsave",
+    "setenv",
+    "hopen",
+    ".Q.dpft",
+    ".Q.en",
+    ".Q.chk",
+    ".Q.hdpf",
+):
+    _nyi(_name)
+
+
+@kw("hsym")
+def hsym(ip: Interp, x: K) -> K:
+    if x.t == -SYM:
+        s = str(x.d)
+        return K(-SYM, s if s.startswith(":") else ":" + s)
+    if x.t == SYM:
+        return vec(SYM, [s if s.startswith(":") else ":" + s for s in x.d])
+    raise Q("type")
+
+
+@kw(".Q.gc")
+def q_gc(ip: Interp, x: K) -> K:
+    return long(0)
 
 
 @kw("getenv")

@@ -256,6 +256,19 @@ def tokenize(src: str) -> list[Token]:
             and i + 1 < n
             and (src[i + 1].isdigit() or (src[i + 1] == "." and i + 2 < n and src[i + 2].isdigit()))
         )
+        io_verb = (
+            ch in "0126"
+            and i + 1 < n
+            and src[i + 1] == ":"
+            and not (i + 2 < n and src[i + 2].isdigit())
+            and not noun_before
+        )
+        if io_verb:
+            # 0: 1: 2: are the file/IPC verbs, not a number and an assignment
+            toks.append(Token("VERB", src[i : i + 2], start, space))
+            i += 2
+            space = False
+            continue
         if ch.isdigit() or neg_ok or (ch == "." and i + 1 < n and src[i + 1].isdigit()):
             items: list[tuple[int, Any, bool]] = []
             j = i

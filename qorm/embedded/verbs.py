@@ -698,6 +698,8 @@ def dyad(ip: Interp, g: str, x: K, y: K) -> K:
         return ip.apply(x, [y]) if x.t >= 100 else ip.index(x, [y])
     if g == ".":
         return b.dot_apply(ip, x, y)
+    if g in ("0:", "1:", "2:", "6:"):
+        raise Q(f"nyi: {g} (file and IPC I/O)")
     if g.endswith(":") and len(g) == 2:
         return dyad(ip, g[0], x, y)
     raise Q(f"nyi: {g}")
