@@ -285,10 +285,15 @@ def _coerce(col: K, v: K, name: str) -> K:
     if ct == 0:
         if not col.d:
             return v if vt >= 0 else ensure_vector(v)
-        if col.d and col.d[0].t > 0 and vt == col.d[0].t:
-            return K(0, [v])
+        item_t = col.d[0].t
+        if item_t > 0 and vt == item_t:
+            return K(0, [v])  # one row: a string into a string column
         if vt == 0:
+            if item_t > 0 and any(i.t != item_t for i in v.d):
+                raise Q("type")
             return v
+        if item_t > 0:
+            raise Q("type")  # e.g. a symbol into a string column
         return K(0, [v])
     at = abs(vt)
     if vt == 0:

@@ -343,3 +343,14 @@ def test_insert_and_upsert_rows_as_dicts() -> None:
     q.eval("k:([a:1 2] b:`x`y)")
     q.eval("`k upsert ([a:2 3] b:`Y`Z)")
     assert list(q.eval("exec b from k")) == ["x", "Y", "Z"]
+
+
+def test_string_columns_take_strings_only() -> None:
+    q = Interpreter()
+    q.eval('t:([] s:("ab";"cd"); n:1 2)')
+    assert list(q.eval('`t insert ("ef";3)')) == [2]
+    assert list(q.eval('`t insert (("gh";"ij");4 5)')) == [3, 4]
+    with pytest.raises(QRuntimeError, match="type"):
+        q.eval("`t insert (`sym;6)")
+    assert q.eval("meta t").values.columns["t"] == b"Cj"
+    assert q.eval("count t") == 5
