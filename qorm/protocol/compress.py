@@ -15,11 +15,19 @@ the result is under half the original size.
 Safety: a frame's claimed uncompressed size is checked against what its compressed bytes can
 possibly expand to (at most 257 bytes from 2) before the output is allocated, and every copy is
 bounds-checked, so a corrupt frame raises :class:`~qorm.exc.DeserializationError`.
+
+Speed: :func:`compress` and :func:`decompress` run the C extension
+``qorm.protocol._speedups`` (the same algorithm, checks and error messages, without the GIL
+on large buffers) when it was built; otherwise, or with ``QORM_NO_SPEEDUPS=1`` set in the
+environment at import, the pure-Python ``_compress_py``/``_decompress_py`` here, which stay the
+reference the C code is tested against. :data:`SPEEDUPS` says which one is in use.
 """
 
 from __future__ import annotations
 
+import os
 import struct
+from collections.abc import Callable
 from typing import Final, Literal
 
 import numpy as np
@@ -29,7 +37,7 @@ from qorm.exc import DeserializationError
 from qorm.protocol import constants as c
 from qorm.protocol.header import parse_header
 
-__all__ = ["compress", "decompress"]
+__all__ = ["SPEEDUPS", "compress", "decompress"]
 
 #: The most output one compressed byte can justify (a 2-byte match yields 257 bytes).
 _MAX_RATIO: Final = 129
@@ -39,11 +47,8 @@ def _fail(pos: int, message: str) -> DeserializationError:
     return DeserializationError(f"bad compressed frame: {message} (at byte offset {pos})")
 
 
-def decompress(message: bytes | bytearray | memoryview) -> bytes:
-    """The uncompressed message (header included, byte 2 cleared) of a compressed message.
-
-    A message that is not compressed is returned as it is.
-    """
+def _decompress_py(message: bytes | bytearray | memoryview) -> bytes:
+    """:func:`decompress` in pure Python (the fallback, and the C version's oracle)."""
     src = bytes(message)
     header = parse_header(src)
     if not header.compressed:
@@ -205,11 +210,8 @@ def _hash_range(table: list[int], dst_np: npt.NDArray[np.uint8], lo: int, hi: in
         table[h] = int(last[h])
 
 
-def compress(message: bytes | bytearray | memoryview) -> bytes:
-    """Compress a whole message as kdb+ does; the plain ``message`` if that does not halve it.
-
-    Only messages under 4 GB use this framing; larger ones are returned unchanged.
-    """
+def _compress_py(message: bytes | bytearray | memoryview) -> bytes:
+    """:func:`compress` in pure Python (the fallback, and the C version's oracle)."""
     y = bytes(message)
     t = len(y)
     if t >= 2**32 or t <= c.HEADER_SIZE or y[2]:
@@ -277,3 +279,62 @@ def compress(message: bytes | bytearray | memoryview) -> bytes:
 
 
 _BITS: Final = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+def _speedups_wanted() -> bool:
+    return os.environ.get("QORM_NO_SPEEDUPS", "") in ("", "0")
+
+
+_Buffer = bytes | bytearray | memoryview
+_c_compress: Callable[[_Buffer], bytes | None] | None = None
+_c_decompress: Callable[[_Buffer], bytes] | None = None
+if _speedups_wanted():
+    try:
+        from qorm.protocol import _speedups
+    except ImportError:  # not built (no C compiler at install time): the Python code
+        pass
+    else:
+        _c_compress = _speedups.compress
+        _c_decompress = _speedups.decompress
+
+#: Whether :func:`compress` and :func:`decompress` run the C extension.
+SPEEDUPS: Final = _c_compress is not None
+
+if _c_compress is not None and _c_decompress is not None:
+    _compress_c: Callable[[_Buffer], bytes | None] = _c_compress
+    _decompress_c: Callable[[_Buffer], bytes] = _c_decompress
+
+    def compress(message: bytes | bytearray | memoryview) -> bytes:
+        """Compress a whole message as kdb+ does; the plain ``message`` if that does not halve
+        it.
+
+        Only messages under 4 GB use this framing; larger ones are returned unchanged.
+        """
+        packed = _compress_c(message)
+        return bytes(message) if packed is None else packed
+
+    def decompress(message: bytes | bytearray | memoryview) -> bytes:
+        """The uncompressed message (header included, byte 2 cleared) of a compressed message.
+
+        A message that is not compressed is returned as it is. A corrupt frame raises
+        :class:`~qorm.exc.DeserializationError` naming the byte offset.
+        """
+        return _decompress_c(message)
+
+else:
+
+    def compress(message: bytes | bytearray | memoryview) -> bytes:
+        """Compress a whole message as kdb+ does; the plain ``message`` if that does not halve
+        it.
+
+        Only messages under 4 GB use this framing; larger ones are returned unchanged.
+        """
+        return _compress_py(message)
+
+    def decompress(message: bytes | bytearray | memoryview) -> bytes:
+        """The uncompressed message (header included, byte 2 cleared) of a compressed message.
+
+        A message that is not compressed is returned as it is. A corrupt frame raises
+        :class:`~qorm.exc.DeserializationError` naming the byte offset.
+        """
+        return _decompress_py(message)
