@@ -13,7 +13,9 @@
 The decorated function's body never runs: a call becomes ``session.call(name, *args)``, with the
 arguments sent as typed IPC values. ``q_api`` keeps the signature (``ParamSpec``), so mypy checks
 every call; the declared return type is what the caller promises q returns (not checked at run
-time). With an :class:`~qorm.session.AsyncSession` the call returns an awaitable; annotate such
+time), with one exception: a stub declared ``-> ModelResultSet[Trade]`` (or
+``-> Awaitable[ModelResultSet[Trade]]``) gets its rows built as ``Trade`` instances, so what
+mypy sees is what runs. With an :class:`~qorm.session.AsyncSession` the call returns an awaitable; annotate such
 functions ``-> Awaitable[T]``.
 """
 
@@ -21,7 +23,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+import typing
+from collections.abc import Awaitable, Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from qorm import exc
@@ -62,6 +65,7 @@ def q_api(
 
     def decorate(func: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
         sig = inspect.signature(func)
+        row_model: list[type[Any] | None] = []  # resolved on the first call (forward refs)
 
         def call(session: Any, *args: Any, **kwargs: Any) -> Any:
             if kwargs:
@@ -70,10 +74,47 @@ def q_api(
                 values = list(bound.arguments.values())[1:]
             else:
                 values = list(args)
-            return session.call(name, *values)
+            if not row_model:
+                row_model.append(_declared_row_model(func))
+            result = session.call(name, *values)
+            model = row_model[0]
+            if model is None:
+                return result
+            if inspect.isawaitable(result):
+                return _typed_rows_later(result, model)
+            return _typed_rows(result, model)
 
         wrapper = functools.wraps(func)(call)
         wrapper.q_name = name  # type: ignore[attr-defined]
         return cast("Callable[Concatenate[S, P], R]", wrapper)
 
     return decorate
+
+
+def _declared_row_model(func: Callable[..., Any]) -> type[Any] | None:
+    """``M`` when ``func`` is annotated ``-> ModelResultSet[M]`` (maybe inside Awaitable)."""
+    from qorm.model import Model
+    from qorm.result import ModelResultSet
+
+    try:
+        declared = typing.get_type_hints(func).get("return")
+    except Exception:  # unresolvable forward references: fall back to untyped rows
+        return None
+    while typing.get_origin(declared) in (Awaitable, typing.Awaitable):
+        declared = typing.get_args(declared)[0]
+    if typing.get_origin(declared) is not ModelResultSet:
+        return None
+    (model,) = typing.get_args(declared)
+    return model if isinstance(model, type) and issubclass(model, Model) else None
+
+
+def _typed_rows(result: Any, model: type[Any]) -> Any:
+    from qorm.result import ModelResultSet
+
+    if isinstance(result, ModelResultSet):
+        return ModelResultSet(result.table, model)
+    return result
+
+
+async def _typed_rows_later(result: Awaitable[Any], model: type[Any]) -> Any:
+    return _typed_rows(await result, model)

@@ -70,11 +70,6 @@ def test_app_runs() -> None:
     assert "async: MSFT VWAP 370.2000, last quotes for 2 instruments" in out
 
 
-@pytest.mark.xfail(
-    reason="qorm.rpc.q_api returns ModelResultSet[Row] for tables; the stub's annotation says "
-    "ModelResultSet[Trade] (q_api should build rows of the annotated model)",
-    strict=False,
-)
 def test_stub_returning_a_table_of_the_schema_gives_model_rows() -> None:
     # in a subprocess: importing the generated models registers them in qorm's global registry
     probe = (
