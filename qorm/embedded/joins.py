@@ -217,7 +217,7 @@ def _time_ints(a: K, b: K) -> tuple[Any, Any]:
     """Both time columns as comparable int64 (or float64) arrays."""
     ta, tb = a.t, b.t
     if ta == tb and ta not in FLOAT_TYPES:
-        return a.d.astype(np.int64), b.d.astype(np.int64)
+        return np.asarray(a.d, dtype=np.int64), np.asarray(b.d, dtype=np.int64)
     from qorm.embedded.verbs import NS, to_float
 
     if ta in NS and tb in NS:

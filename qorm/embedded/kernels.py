@@ -90,6 +90,8 @@ def multi_sort_index(cols: list[K], descending: bool = False) -> Any:
 
 
 _CACHE: dict[int, tuple[Any, Any, Any]] = {}
+#: symbol columns factorized in order of appearance (for joins), kept like _CACHE
+_RAW_CACHE: dict[int, tuple[Any, Any, Any]] = {}
 
 
 def factorize(x: K) -> tuple[Any, Any]:
@@ -190,15 +192,40 @@ def first_rows(codes: Any, k: int) -> Any:
     return first
 
 
+def _codes_and_uniques(x: K) -> tuple[Any, K]:
+    """Codes in any order and the distinct values: the kept factorization when there is one,
+    else a plain hash factorize (a join needs no sorted numbering)."""
+    from qorm.embedded.evaluator import take_idx
+
+    if x.t == SYM and len(x.d) > 1000:
+        hit = _CACHE.get(id(x.d))
+        if hit is not None and hit[0]() is x.d:
+            return hit[1], take_idx(x, hit[2])
+        raw = _RAW_CACHE.get(id(x.d))
+        if raw is not None and raw[0]() is x.d:
+            return raw[1], raw[2]
+    if _pd is not None and x.t in (SYM, 4, 5, 6, 7, 12, 13, 14, 16, 17, 18, 19) and len(x.d) > 1000:
+        codes, uniques = _pd.factorize(x.d)
+        out = np.asarray(codes, dtype=np.int64), K(x.t, np.asarray(uniques, dtype=x.d.dtype))
+        if x.t == SYM:
+            if len(_RAW_CACHE) > 64:
+                for k in [k for k, v in _RAW_CACHE.items() if v[0]() is None]:
+                    del _RAW_CACHE[k]
+            _RAW_CACHE[id(x.d)] = (weakref.ref(x.d), out[0], out[1])
+        return out
+    codes, first = factorize(x)
+    return codes, take_idx(x, first)
+
+
 def joint_codes(a: K, b: K) -> tuple[Any, Any, int]:
     """Codes for two columns over one shared numbering (each column factorized on its own,
     then the small sets of distinct values matched)."""
     from qorm.embedded.evaluator import take_idx
     from qorm.embedded.verbs import find, join
 
-    ca, fa = factorize(a)
-    cb, fb = factorize(b)
-    ua, ub = take_idx(a, fa), take_idx(b, fb)
+    ca, ua = _codes_and_uniques(a)
+    cb, ub = _codes_and_uniques(b)
+    fa = ua.d
     # number b's distinct values after a's; values of b already in a take a's code
     pos = find(ua, ub).d
     na = len(fa)
