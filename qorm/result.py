@@ -219,25 +219,24 @@ class ModelResultSet(Generic[M]):
     def to_dataframe(self, index: bool = False) -> Any:
         """A pandas DataFrame. ``index=True`` makes the key columns of a keyed result the
         index; by default they stay ordinary columns."""
-        import pandas as pd
-
-        # copy=False: numeric columns stay views of the decoded message
-        df = pd.DataFrame(self.to_numpy(), columns=self._names, copy=False)
+        # the codec's conversion maps q nulls to NaN/NaT/pd.NA (never 0, -2**63 or 1970);
+        # copy=False: numeric columns without nulls stay views of the decoded message
+        df = self._as_table().to_pandas(copy=False)
         if index and self._key_columns:
             df = df.set_index(self._key_columns)
         return df
 
     def to_polars(self) -> Any:
         """A polars DataFrame."""
-        import polars as pl
-
-        return pl.DataFrame({n: _arrowable(a) for n, a in self.to_numpy().items()})
+        return self._as_table().to_polars()
 
     def to_arrow(self) -> Any:
         """A pyarrow Table."""
-        import pyarrow as pa
+        return self._as_table().to_arrow()
 
-        return pa.table({n: _arrowable(a) for n, a in self.to_numpy().items()})
+    def _as_table(self) -> QTable:
+        """Key and value columns as one unkeyed table, in column order."""
+        return QTable({n: self._data[n] for n in self._names})
 
     def __repr__(self) -> str:
         kind = getattr(self._row_type, "__name__", "Row")
@@ -278,20 +277,3 @@ def _short(v: Any) -> str:
         else str(v)
     )
     return text if len(text) <= 30 else text[:27] + "..."
-
-
-def _arrowable(a: npt.NDArray[Any]) -> Any:
-    """A column in a form arrow and polars accept: months as dates, minutes/seconds as
-    millisecond durations, guids as their text."""
-    if a.dtype == object:
-        items = a.tolist()
-        if items and isinstance(items[0], uuid.UUID):
-            return [str(u) for u in items]
-        return items
-    if a.dtype.kind in "Mm":
-        unit = np.datetime_data(a.dtype)[0]
-        if a.dtype.kind == "M" and unit not in ("D", "ms", "us", "ns"):
-            return a.astype("datetime64[D]")
-        if a.dtype.kind == "m" and unit not in ("ms", "us", "ns"):
-            return a.astype("timedelta64[ms]")
-    return a
