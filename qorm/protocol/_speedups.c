@@ -273,8 +273,69 @@ hash_range(size_t *table, const uint8_t *dst, size_t lo, size_t hi)
     }
 }
 
+/* One 8-byte load and store. */
+static inline void
+copy8(uint8_t *to, const uint8_t *from)
+{
+    memcpy(to, from, 8);
+}
+
+/* How many literal (0) bits of control byte f start at bit i (i < 8, bit i clear). */
+static inline unsigned
+literal_run(unsigned f, unsigned i)
+{
+#if defined(__GNUC__)
+    return (unsigned)__builtin_ctz((f | 0x100u) >> i);
+#else
+    unsigned k = 1;
+    while (i + k < 8 && !((f >> (i + k)) & 1)) {
+        k++;
+    }
+    return k;
+#endif
+}
+
+/* dst[s:s+len] = dst[r:r+len] copied forward byte by byte (repeating the period s - r when the
+ * ranges overlap), as kdb+ does. `slack`: at least 8 writable bytes follow s + len, so whole
+ * 8-byte chunks may overrun the end (the bytes past it are written again before being read:
+ * the decoder reads only below s). */
+static inline void
+copy_match(uint8_t *dst, size_t r, size_t s, size_t len, int slack)
+{
+    const size_t dist = s - r; /* >= 2 */
+    uint8_t *to = dst + s;
+    if (!slack) {
+        if (dist >= len) {
+            memcpy(to, dst + r, len);
+        }
+        else {
+            for (size_t m = 0; m < len; m++) {
+                to[m] = dst[r + m];
+            }
+        }
+        return;
+    }
+    if (dist >= 8) { /* each chunk reads only bytes written before it */
+        const uint8_t *from = dst + r;
+        for (size_t k = 0; k < len; k += 8) {
+            copy8(to + k, from + k);
+        }
+        return;
+    }
+    /* a short period: the first 8 bytes one by one, then chunks from a multiple of the period
+     * that is at least 8 back (dst is periodic from r on, so that is the same byte) */
+    for (size_t m = 0; m < 8; m++) {
+        to[m] = dst[r + m];
+    }
+    const size_t back = dist * ((8 + dist - 1) / dist);
+    for (size_t k = 8; k < len; k += 8) {
+        copy8(to + k, to + k - back);
+    }
+}
+
 /* Decode the stream src[off:n] into dst[8:usize] (8 <= off <= n). Returns OK or an ERR_ code
- * with the offending byte offset in *err_pos. */
+ * with the offending byte offset in *err_pos. The fast paths (whole groups of literals, 8-byte
+ * chunk copies) apply only where every byte they touch is in bounds, and give the same bytes. */
 static int
 decompress_core(const uint8_t *src, size_t n, size_t off, uint8_t *dst, size_t usize,
                 size_t *err_pos)
@@ -290,14 +351,17 @@ decompress_core(const uint8_t *src, size_t n, size_t off, uint8_t *dst, size_t u
             return ERR_ENDS_EARLY;
         }
         const unsigned f = src[d++];
+        if (f == 0 && usize - s >= 8 && n - d >= 8) { /* 8 literals */
+            copy8(dst + s, src + d);
+            s += 8;
+            d += 8;
+            continue;
+        }
         unsigned i = 0;
         while (i < 8 && s < usize) {
             if (!((f >> i) & 1)) {
                 /* a run of literals (hashed lazily, before the next match) */
-                size_t step = 1;
-                while (i + step < 8 && !((f >> (i + step)) & 1)) {
-                    step++;
-                }
+                size_t step = literal_run(f, i);
                 i += (unsigned)step;
                 if (step > usize - s) {
                     step = usize - s;
@@ -306,7 +370,12 @@ decompress_core(const uint8_t *src, size_t n, size_t off, uint8_t *dst, size_t u
                     *err_pos = d;
                     return ERR_ENDS_EARLY;
                 }
-                memcpy(dst + s, src + d, step);
+                if (usize - s >= 8 && n - d >= 8) {
+                    copy8(dst + s, src + d); /* bytes past the run are written again later */
+                }
+                else {
+                    memcpy(dst + s, src + d, step);
+                }
                 d += step;
                 s += step;
                 continue;
@@ -327,14 +396,7 @@ decompress_core(const uint8_t *src, size_t n, size_t off, uint8_t *dst, size_t u
                 *err_pos = d - 2;
                 return ERR_MATCH_PAST_END;
             }
-            if (r + len <= s) {
-                memcpy(dst + s, dst + r, len);
-            }
-            else { /* overlapping: kdb+ copies forward byte by byte, repeating the period */
-                for (size_t m = 0; m < len; m++) {
-                    dst[s + m] = dst[r + m];
-                }
-            }
+            copy_match(dst, r, s, len, usize - s - len >= 8);
             if (p < s) { /* s - 1 and s; positions inside the match are never hashed */
                 table[dst[s - 1] ^ dst[s]] = s - 1;
             }
