@@ -220,7 +220,6 @@ def _codes_and_uniques(x: K) -> tuple[Any, K]:
 def joint_codes(a: K, b: K) -> tuple[Any, Any, int]:
     """Codes for two columns over one shared numbering (each column factorized on its own,
     then the small sets of distinct values matched)."""
-    from qorm.embedded.evaluator import take_idx
     from qorm.embedded.verbs import find, join
 
     ca, ua = _codes_and_uniques(a)
