@@ -332,6 +332,13 @@ class Interp:
         if f.t == -SYM:
             # `t[...] indexes the global of that name
             return self.apply(self.lookup(str(f.d)), args)
+        if (
+            f.t in (-7, -6)
+            and int(f.d) in (-2, -1, 1, 2)
+            and len(args) == 1
+            and args[0] is not None
+        ):
+            return _write_handle(int(f.d), args[0], f)
         return self.index(f, args)
 
     def call_lambda(self, lam: Lambda, args: list[K]) -> K:
@@ -420,6 +427,21 @@ def join_in_place(old: K, v: K) -> K:
     if 0 < old.t < 20 and len(old.d) and abs(v.t) != old.t and v.t != 0:
         raise Q("type")
     return join(old, v)
+
+
+def _write_handle(h: int, x: K, f: K) -> K:
+    """``-1 "text"`` / ``1 "text"``: write to stdout (1) or stderr (2); negative handles add a
+    newline per string. The value is the handle, as in q."""
+    import sys
+
+    from qorm.embedded.model import to_str
+
+    stream = sys.stdout if abs(h) == 1 else sys.stderr
+    parts = [to_str(i) for i in x.d] if x.t == 0 else [to_str(x)]
+    for p in parts:
+        stream.write(p + ("\n" if h < 0 else ""))
+    stream.flush()
+    return f
 
 
 def truthy(c: K) -> bool:

@@ -729,6 +729,12 @@ def bang(ip: Interp, x: K, y: K) -> K:
     """``x!y``: dictionary, or ``n!t`` to key/unkey a table."""
     if x.t in (-7, -6) and int(x.d) in (-8, -9):
         return _ipc_bytes(int(x.d), y)
+    if x.t in (-7, -6) and int(x.d) == NULLS[7] and x.t == -7:
+        # 0N!x shows x and returns it
+        from qorm.embedded.console import format_value
+
+        print(format_value(y))
+        return y
     if x.t in (-7, -6) and int(x.d) == -3:
         from qorm.embedded.console import format_one_line
         from qorm.embedded.model import char_vec

@@ -237,3 +237,10 @@ def test_dot_z_values(q: Interpreter) -> None:
     assert q.eval(".z.d") == q.eval("`date$.z.p")
     q.eval(".z.pw:{[u;p] u~`ok}")
     assert q.eval('.z.pw[`ok;"pw"]') is True
+
+
+def test_write_to_handles(q: Interpreter, capsys: pytest.CaptureFixture[str]) -> None:
+    assert q.eval('-1 "hello"') == -1
+    assert q.eval("0N!42") == 42
+    out = capsys.readouterr().out
+    assert "hello\n" in out and "42" in out
