@@ -326,24 +326,28 @@ def _nonnull(t: int, d: Any) -> Any:
 def grouped_sum(g: Groups, x: K) -> K:
     t = x.t
     d = x.d
-    ok = _nonnull(t, d)
     if t in FLOAT_TYPES:
-        r = np.bincount(g.codes, weights=np.where(ok, d, 0.0), minlength=g.n)
+        w = d if t == 9 and not np.isnan(d.min() if len(d) else 0.0) else np.nan_to_num(d, nan=0.0)
+        r = np.bincount(g.codes, weights=w, minlength=g.n)
         return K(9 if t == 9 else t, r.astype(np.float64 if t != 8 else np.float32))
     if t in (1, 4, 5, 6, 7):
-        vals = np.where(ok, d, 0).astype(np.int64)
-        if len(vals) == 0 or np.abs(vals).max() * max(len(vals), 1) < 2**52:
+        lo, hi = (int(d.min()), int(d.max())) if len(d) else (0, 0)
+        has_null = t in INT_TYPES and lo == int(NULLS[t])
+        vals = np.where(d == NULLS[t], 0, d) if has_null else d
+        if has_null and len(vals):
+            lo, hi = int(vals.min()), int(vals.max())
+        if len(vals) == 0 or max(abs(lo), abs(hi)) * max(len(vals), 1) < 2**52:
             r = np.bincount(g.codes, weights=vals, minlength=g.n)
             r = np.rint(r).astype(np.int64)
         else:
-            sv = vals[g.order]
+            sv = vals.astype(np.int64)[g.order]
             starts = g.bounds[:-1]
             r = np.add.reduceat(sv, np.minimum(starts, len(sv) - 1)) if len(sv) else sv
             r = np.where(np.diff(g.bounds) == 0, 0, r)
         rt = {1: 6, 4: 6, 5: 5, 6: 6, 7: 7}[t]
         return K(rt, r.astype({5: np.int16, 6: np.int32, 7: np.int64}[rt]))
     if t in (16,):
-        vals = np.where(ok, d, 0).astype(np.int64)
+        vals = np.where(_nonnull(t, d), d, 0).astype(np.int64)
         sv = vals[g.order]
         r = np.add.reduceat(sv, g.bounds[:-1]) if len(sv) else sv
         return K(t, r)
