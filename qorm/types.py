@@ -76,6 +76,25 @@ __all__ = [
     "Time",
     "Timespan",
     "Timestamp",
+    # nested column aliases (a typed vector per cell)
+    "NESTED_QTYPES",
+    "BooleanList",
+    "ByteList",
+    "DateList",
+    "DateTimeList",
+    "FloatList",
+    "GuidList",
+    "IntList",
+    "LongList",
+    "MinuteList",
+    "MonthList",
+    "RealList",
+    "SecondList",
+    "ShortList",
+    "SymbolList",
+    "TimeList",
+    "TimespanList",
+    "TimestampList",
 ]
 
 
@@ -788,24 +807,41 @@ from typing import TYPE_CHECKING  # noqa: E402
 if TYPE_CHECKING:
     from qorm.model.columns import (
         Boolean,
+        BooleanList,
         Byte,
+        ByteList,
         Char,
         Date,
+        DateList,
         DateTime,
+        DateTimeList,
         Float,
+        FloatList,
         Guid,
+        GuidList,
         Int,
+        IntList,
         Long,
+        LongList,
         Minute,
+        MinuteList,
         Month,
+        MonthList,
         Real,
+        RealList,
         Second,
+        SecondList,
         Short,
+        ShortList,
         String,
         Symbol,
+        SymbolList,
         Time,
+        TimeList,
         Timespan,
+        TimespanList,
         Timestamp,
+        TimestampList,
     )
 else:
     Boolean = Annotated[bool, QTYPES[QTypeCode.BOOLEAN]]
@@ -827,3 +863,32 @@ else:
     Second = Annotated[_dt.time, QTYPES[QTypeCode.SECOND]]
     Time = Annotated[_dt.time, QTYPES[QTypeCode.TIME]]
     String = Annotated[str, STRING_QTYPE]
+
+# Nested columns (``meta`` type ``F``, ``J`` ...: every cell a vector of one type): the QType of
+# the item type with the upper-case char. For mypy ``FloatList`` is ``Col[Sequence[float] |
+# NDArray[float64]]`` (see qorm.model.columns, which documents what a cell holds).
+#: nested type char -> its QType (``"F"`` -> ``QType(list of float)``); char vectors are STRING.
+NESTED_QTYPES: Final[dict[str, QType]] = {
+    t.char.upper(): QType(t.code, t.char.upper(), f"list of {t.name}", list)
+    for t in QTYPES.values()
+    if t.code != QTypeCode.CHAR
+}
+
+if not TYPE_CHECKING:
+    BooleanList = Annotated[list[bool], NESTED_QTYPES["B"]]
+    GuidList = Annotated[list[uuid.UUID], NESTED_QTYPES["G"]]
+    ByteList = Annotated[list[int], NESTED_QTYPES["X"]]
+    ShortList = Annotated[list[int], NESTED_QTYPES["H"]]
+    IntList = Annotated[list[int], NESTED_QTYPES["I"]]
+    LongList = Annotated[list[int], NESTED_QTYPES["J"]]
+    RealList = Annotated[list[float], NESTED_QTYPES["E"]]
+    FloatList = Annotated[list[float], NESTED_QTYPES["F"]]
+    SymbolList = Annotated[list[str], NESTED_QTYPES["S"]]
+    TimestampList = Annotated[list[_dt.datetime], NESTED_QTYPES["P"]]
+    MonthList = Annotated[list[_dt.date], NESTED_QTYPES["M"]]
+    DateList = Annotated[list[_dt.date], NESTED_QTYPES["D"]]
+    DateTimeList = Annotated[list[_dt.datetime], NESTED_QTYPES["Z"]]
+    TimespanList = Annotated[list[_dt.timedelta], NESTED_QTYPES["N"]]
+    MinuteList = Annotated[list[_dt.time], NESTED_QTYPES["U"]]
+    SecondList = Annotated[list[_dt.time], NESTED_QTYPES["V"]]
+    TimeList = Annotated[list[_dt.time], NESTED_QTYPES["T"]]

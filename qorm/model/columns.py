@@ -26,6 +26,24 @@ is therefore the type that can hold *every* value its column can hold, nulls inc
   reads as ``None`` and temporal fields are typed ``T | None`` (``Timestamp = Col[datetime |
   None]``). mypy then makes code check for ``None`` before using one, which is the truth.
 
+Nested columns
+--------------
+A nested column (``meta`` type ``F``, ``J``, ``S`` ...: every cell a typed vector) is declared
+with the alias of its item type plus ``List``: ``FloatList``, ``LongList``, ``SymbolList``,
+``TimestampList`` ... (one per atom type; the nested char column is ``String``). A cell read
+from q is what the decoder gives, zero-copy: a numpy array for the numeric, boolean, byte and
+symbol types (``float64``, ``int64``, ``object`` of ``str`` ...), a
+:class:`qorm.protocol.values.QVector` (q's raw storage, ``.to_numpy()`` for ``datetime64``)
+for the temporal and guid types. A cell you set may be any sequence of the item type. The
+alias says both: ``FloatList = Col[Sequence[float] | NDArray[float64]]``, ``TimestampList =
+Col[Sequence[datetime | None] | NDArray[datetime64] | QVector]``, so ``np.asarray(row.bids)``
+and ``len``/indexing/iteration are what mypy lets code do with a cell without a check.
+
+On insert every cell is sent as a vector of exactly the column's item type (ints in a
+``FloatList`` become floats, as for ``Float``); a value that cannot be one raises
+:class:`qorm.exc.SerializationError` naming the model, field, row and item. A ``None`` cell is
+sent as an empty vector.
+
 Do not wrap an alias in ``Optional``/``| None`` (``price: Float | None``): the run time reads
 it, but for mypy the attribute stops being a descriptor. The temporal aliases already include
 ``None``; the other types hold their nulls in-band.
@@ -40,32 +58,55 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, overload
+
+import numpy as np
+import numpy.typing as npt
+
+from qorm.protocol.values import QVector
 
 if TYPE_CHECKING:
     from qorm.query.expr import Column
 
 __all__ = [
     "Boolean",
+    "BooleanList",
     "Byte",
+    "ByteList",
     "Char",
     "Col",
     "Date",
+    "DateList",
     "DateTime",
+    "DateTimeList",
     "Float",
+    "FloatList",
     "Guid",
+    "GuidList",
     "Int",
+    "IntList",
     "Long",
+    "LongList",
     "Minute",
+    "MinuteList",
     "Month",
+    "MonthList",
     "Real",
+    "RealList",
     "Second",
+    "SecondList",
     "Short",
+    "ShortList",
     "String",
     "Symbol",
+    "SymbolList",
     "Time",
+    "TimeList",
     "Timespan",
+    "TimespanList",
     "Timestamp",
+    "TimestampList",
 ]
 
 T = TypeVar("T")
@@ -110,3 +151,26 @@ Timespan = Col[dt.timedelta | None]
 Minute = Col[dt.time | None]
 Second = Col[dt.time | None]
 Time = Col[dt.time | None]
+
+# --- nested columns: a cell is what the decoder gives (numpy / QVector) or a sequence you set
+_Dates: TypeAlias = Sequence[dt.date | None] | npt.NDArray[np.datetime64] | QVector
+_Stamps: TypeAlias = Sequence[dt.datetime | None] | npt.NDArray[np.datetime64] | QVector
+_Times: TypeAlias = Sequence[dt.time | None] | npt.NDArray[np.timedelta64] | QVector
+
+BooleanList = Col[Sequence[bool] | npt.NDArray[np.bool_]]
+GuidList = Col[Sequence[uuid.UUID] | QVector]
+ByteList = Col[Sequence[int] | npt.NDArray[np.uint8]]
+ShortList = Col[Sequence[int] | npt.NDArray[np.int16]]
+IntList = Col[Sequence[int] | npt.NDArray[np.int32]]
+LongList = Col[Sequence[int] | npt.NDArray[np.int64]]
+RealList = Col[Sequence[float] | npt.NDArray[np.float32]]
+FloatList = Col[Sequence[float] | npt.NDArray[np.float64]]
+SymbolList = Col[Sequence[str] | npt.NDArray[np.object_]]
+TimestampList = Col[_Stamps]
+MonthList = Col[_Dates]
+DateList = Col[_Dates]
+DateTimeList = Col[_Stamps]
+TimespanList = Col[Sequence[dt.timedelta | None] | npt.NDArray[np.timedelta64] | QVector]
+MinuteList = Col[_Times]
+SecondList = Col[_Times]
+TimeList = Col[_Times]

@@ -4,7 +4,8 @@
 DataFrame or dict of columns) into the IPC value of a q vector of the column's type: numpy arrays
 for the numeric types (``int32`` for int ...), an object array of ``str`` for symbols,
 :class:`qorm.protocol.values.QVector` of q's raw storage for temporal and guid columns,
-``bytes`` for a char column and a list of ``bytes`` for a string column.
+``bytes`` for a char column, a list of ``bytes`` for a string column and a
+:class:`qorm.protocol.values.QList` of such vectors for a nested column (``FloatList`` ...).
 
 Checks are per distinct Python type, not per row; only when a wrong type is present is the
 first bad row searched for, so that the :class:`qorm.exc.SerializationError` names it.
@@ -14,6 +15,7 @@ first bad row searched for, so that the :class:`qorm.exc.SerializationError` nam
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -24,7 +26,7 @@ import numpy.typing as npt
 from qorm import exc
 from qorm.model.qtypes import ColumnType
 from qorm.protocol import constants as c
-from qorm.protocol.values import QVector
+from qorm.protocol.values import QList, QVector
 from qorm.types import QNull, QTimespan, QTimestamp, temporal_from_numpy
 
 __all__ = ["to_q_column"]
@@ -111,7 +113,7 @@ def to_q_column(
     null in a non-nullable column.
     """
     if ctype.code == 0 and ctype.char != "C":
-        return _nested(values, ctype, where)
+        return _nested(values, ctype, where, nullable)
     if isinstance(values, np.ndarray) and values.dtype != object:
         return _from_array(values, ctype, where)
     kinds = set(map(type, values))
@@ -221,19 +223,86 @@ def _convert_list(seq: Sequence[Any], ctype: ColumnType, where: Where, has_null:
     raise NotImplementedError(f"columns of q type {ctype.name}")
 
 
-def _nested(values: Sequence[Any] | npt.NDArray[Any], ctype: ColumnType, where: Where) -> Any:
-    """A column of lists (``meta`` type ``J``, ``F`` ...; blank for a mixed column)."""
-    from qorm.model.qtypes import BY_CHAR
+#: numpy dtypes that already are a q vector of the item type (sent without a copy)
+_EXACT_DTYPES: Final[dict[int, Any]] = {
+    c.BOOLEAN: np.dtype(np.bool_),
+    c.BYTE: np.dtype(np.uint8),
+    c.SHORT: np.dtype(np.int16),
+    c.INT: np.dtype(np.int32),
+    c.LONG: np.dtype(np.int64),
+    c.REAL: np.dtype(np.float32),
+    c.FLOAT: np.dtype(np.float64),
+}
 
+
+def _nested(
+    values: Sequence[Any] | npt.NDArray[Any], ctype: ColumnType, where: Where, nullable: bool
+) -> QList:
+    """A nested column (``meta`` type ``F``, ``J`` ...): a general list of vectors, each of
+    exactly the item type; a mixed column (blank type) is sent as it is.
+
+    Cells that already are such a vector (a numpy array of the item's dtype, a ``QVector`` of
+    its type) go as they are. All other cells are converted together, as one flat column, so
+    type checks stay per distinct type rather than per item; errors name row and item.
+    A null cell (``None``) is an empty vector, or an error when the field is not nullable.
+    """
     if ctype.char == " ":
-        return list(values)
-    base = BY_CHAR[ctype.char.lower()]
-    out = []
-    for i, cell in enumerate(values):
-        if isinstance(cell, (str, bytes)) or not hasattr(cell, "__len__"):
-            raise _fail(where, i, ctype, cell, f"expected a list for a q {ctype.name} column")
-        out.append(to_q_column(cell, base, _item_where(where, i)))
-    return out
+        return QList(values)
+    item = ctype.item
+    exact = _EXACT_DTYPES.get(item.code)
+    cells = list(values)
+    out: list[Any] = [None] * len(cells)
+    flat_rows: list[int] = []
+    flat_cells: list[Any] = []
+    for i, cell in enumerate(cells):
+        if cell is None or isinstance(cell, QNull) or _is_missing(cell):
+            if not nullable:
+                raise _fail(where, i, ctype, cell, "null in a non-nullable field")
+            cell = ()
+        if isinstance(cell, QVector):
+            if cell.qtype != item.code:
+                raise _fail(
+                    where, i, ctype, cell, f"a q {c.TYPE_CHARS[cell.qtype]} vector is not a {ctype}"
+                )
+            out[i] = cell
+        elif isinstance(cell, np.ndarray) and cell.ndim == 1:
+            if exact is not None and cell.dtype == exact:
+                out[i] = cell
+            elif cell.dtype != object:  # a typed array: numpy casts it, with range checks
+                out[i] = to_q_column(cell, item, _item_where(where, i))
+            else:
+                flat_rows.append(i)
+                flat_cells.append(cell)
+        elif isinstance(cell, (str, dict)) or (
+            isinstance(cell, (bytes, bytearray)) and item.code != c.BYTE
+        ):
+            raise _fail(where, i, ctype, cell, f"expected a sequence of {item.name} for a {ctype}")
+        elif isinstance(cell, (list, tuple, range, bytes, bytearray)):
+            flat_rows.append(i)
+            flat_cells.append(cell)
+        else:
+            raise _fail(where, i, ctype, cell, f"expected a sequence of {item.name} for a {ctype}")
+    if flat_cells:
+        for i, part in zip(flat_rows, _convert_cells(flat_cells, flat_rows, item, where)):
+            out[i] = part
+    return QList(out)
+
+
+def _convert_cells(cells: list[Any], rows: list[int], item: ColumnType, where: Where) -> list[Any]:
+    """Convert many cells as one flat column, then cut it back into one vector per cell."""
+    lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+    ends = np.cumsum(lengths)
+    flat = list(itertools.chain.from_iterable(cells))
+
+    def flat_where(j: int) -> str:
+        k = int(np.searchsorted(ends, j, side="right"))
+        return f"{where(rows[k])}, item {j - int(ends[k] - lengths[k])}"
+
+    column = to_q_column(flat, item, flat_where)
+    bounds = ends[:-1]
+    if isinstance(column, QVector):
+        return [QVector(item.code, part) for part in np.split(column.data, bounds)]
+    return np.split(column, bounds)
 
 
 _EPOCH: Final = dt.datetime(2000, 1, 1)

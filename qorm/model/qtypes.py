@@ -8,6 +8,9 @@ Annotations accepted on a model field:
 
 * the qorm aliases (``Symbol``, ``Float`` ... ``String``): ``Annotated[T, QType(...)]`` at run
   time, ``Col[T]`` for mypy;
+* the nested aliases (``FloatList``, ``SymbolList`` ... one per atom type but char, whose
+  nested form is ``String``): a column whose every cell is a vector of that type, ``meta``
+  type char upper case (``F``); see :data:`NESTED` and :func:`nested_type`;
 * plain Python types (``str`` -> symbol, ``int`` -> long, ``float`` -> float, ``bool``,
   ``bytes`` -> byte, ``datetime`` -> timestamp, ``date`` -> date, ``time`` -> time,
   ``timedelta`` -> timespan, ``uuid.UUID`` -> guid), optionally ``| None``;
@@ -28,8 +31,10 @@ from qorm.protocol import constants as c
 __all__ = [
     "BY_CHAR",
     "BY_CODE",
+    "NESTED",
     "STRING",
     "ColumnType",
+    "column_type_for_char",
     "column_type_from_annotation",
     "nested_type",
 ]
@@ -48,6 +53,24 @@ class ColumnType:
     def is_string(self) -> bool:
         """A string column: a list of char vectors (``meta`` type ``C``)."""
         return self.char == "C"
+
+    @property
+    def is_nested(self) -> bool:
+        """A column of typed vectors other than strings (``meta`` type ``F``, ``J`` ...)."""
+        return self.code == 0 and self.char.isupper() and self.char != "C"
+
+    @property
+    def item(self) -> ColumnType:
+        """The type of one item of a cell of a nested (or string) column; the type itself
+        for a simple column. Raises ``ValueError`` for a mixed column."""
+        if self.code != 0:
+            return self
+        if self.char == "C":
+            return CHAR
+        found = BY_CHAR.get(self.char.lower())
+        if found is None:
+            raise ValueError(f"a {self.name} column has no item type")
+        return found
 
     @property
     def is_temporal(self) -> bool:
@@ -115,6 +138,15 @@ BY_CODE: Final[dict[int, ColumnType]] = {
 #: by ``meta`` type char (``C`` is a string column)
 BY_CHAR: Final[dict[str, ColumnType]] = {t.char: t for t in BY_CODE.values()} | {"C": STRING}
 
+#: nested columns by ``meta`` type char (``F``: each cell a float vector); ``code`` is 0 (a
+#: general list), ``python`` is ``list``. Strings (``C``) are :data:`STRING`, not in here.
+NESTED: Final[dict[str, ColumnType]] = {
+    t.char.upper(): ColumnType(0, t.char.upper(), list, f"list of {t.name}")
+    for t in BY_CODE.values()
+    if t.code != c.CHAR
+}
+_MIXED: Final = ColumnType(0, " ", object, "mixed")
+
 #: plain Python type -> default q type (the seed API's table)
 _PLAIN: Final[dict[Any, ColumnType]] = {
     bool: BOOLEAN,
@@ -136,8 +168,11 @@ def _from_qtype_meta(meta: object) -> ColumnType | None:
         return meta
     if type(meta).__name__ != "QType":
         return None
-    if getattr(meta, "char", None) == "C":
+    char = getattr(meta, "char", None)
+    if char == "C":
         return STRING
+    if isinstance(char, str) and char in NESTED:  # FloatList ...: QType(FLOAT, "F", ...)
+        return NESTED[char]
     for attr in ("code", "type_code", "typecode", "qtype"):
         code = getattr(meta, attr, None)
         if code is not None:
@@ -149,15 +184,31 @@ def _from_qtype_meta(meta: object) -> ColumnType | None:
 
 
 def nested_type(char: str) -> ColumnType:
-    """A column whose cells are lists: ``C`` strings, ``J`` lists of longs ..., `` `` mixed."""
+    """A column whose cells are lists: ``C`` strings, ``J`` long vectors ..., `` `` mixed.
+
+    Raises ``ValueError`` for a char that is not an upper-case q type char or blank.
+    """
     if char == "C":
         return STRING
     if char == " ":
-        return ColumnType(0, " ", object, "mixed")
-    base = BY_CHAR.get(char.lower())
-    if base is None or not char.isupper():
-        raise ValueError(f"{char!r} is not a q meta type char")
-    return ColumnType(0, char, list, f"list of {base.name}")
+        return _MIXED
+    found = NESTED.get(char)
+    if found is None:
+        raise ValueError(f"{char!r} is not a q meta type char of a nested column")
+    return found
+
+
+def column_type_for_char(char: str) -> ColumnType | None:
+    """The column type of a ``meta`` type char: lower case simple, upper case nested (``C``
+    strings), blank mixed; ``None`` for anything else."""
+    if len(char) != 1:
+        return None
+    if char.islower():
+        return BY_CHAR.get(char)
+    try:
+        return nested_type(char)
+    except ValueError:
+        return None
 
 
 def column_type_from_annotation(annotation: Any) -> ColumnType | None:

@@ -1,7 +1,10 @@
 """Build a model class from a table's ``meta`` (what ``Session.reflect`` does).
 
 ``meta t`` is a keyed table ``c | t f a``: column name, type char (upper case for a column of
-lists, ``C`` for strings, blank for an empty general list), foreign key, attribute. With the
+lists, ``C`` for strings, blank for an empty general list), foreign key, attribute. A nested
+column becomes a field of the matching alias (``F`` -> ``FloatList``, see
+:mod:`qorm.model.columns`); a blank (mixed) column a field that sends its cells as they are:
+q reports an empty nested column, ``()``, as blank until its first row arrives. With the
 table's ``keys`` this is enough for a working model: a :class:`KeyedModel` when there are keys,
 attributes kept.
 """
@@ -15,9 +18,10 @@ from qorm import exc
 from qorm.model.base import KeyedModel, Model
 from qorm.model.fields import field
 from qorm.model.names import is_column_name, is_table_name
-from qorm.model.qtypes import BY_CHAR, ColumnType, nested_type
+from qorm.model.qtypes import ColumnType, column_type_for_char
 from qorm.protocol.constants import ATTR_CHARS, ATTR_NONE
 from qorm.protocol.values import QKeyedTable, QTable
+from qorm.types import NESTED_QTYPES
 
 __all__ = ["build_model_from_meta", "meta_rows"]
 
@@ -64,6 +68,28 @@ def _class_name(table: str) -> str:
     return "".join(p[:1].upper() + p[1:] for p in short.split("_") if p) or "Table"
 
 
+def _annotation(char: str, ctype: ColumnType) -> Any:
+    """The field annotation: for a nested column the qorm alias (``FloatList`` for ``F``), so
+    a reflected model declares it as application code would."""
+    if char in NESTED_QTYPES:
+        return _NESTED_ALIASES[char]
+    return Annotated[ctype.python, ctype]
+
+
+def _nested_aliases() -> dict[str, Any]:
+    import qorm.types
+
+    aliases = {name: getattr(qorm.types, name) for name in qorm.types.__all__}
+    return {
+        char: next(a for a in aliases.values() if qtype in getattr(a, "__metadata__", ()))
+        for char, qtype in NESTED_QTYPES.items()
+    }
+
+
+#: ``meta`` char -> the run-time qorm alias (``"F"`` -> ``qorm.types.FloatList``)
+_NESTED_ALIASES = _nested_aliases()
+
+
 def build_model_from_meta(
     tablename: str,
     meta: Any,
@@ -94,14 +120,10 @@ def build_model_from_meta(
             raise exc.ReflectionError(
                 f"{tablename}.{name}: not a valid q column name (or a reserved word)"
             )
-        ctype: ColumnType | None
-        try:
-            ctype = BY_CHAR.get(char) if char.islower() else nested_type(char)
-        except ValueError:
-            ctype = None
+        ctype = column_type_for_char(char)
         if ctype is None:
             raise exc.ReflectionError(f"{tablename}.{name}: unsupported q type char {char!r}")
-        annotations[name] = Annotated[ctype.python, ctype]
+        annotations[name] = _annotation(char, ctype)
         namespace[name] = field(
             primary_key=name in key_set, attr=_ATTRS.get(attr.strip(), ATTR_NONE)
         )

@@ -10,7 +10,11 @@
 Columns are cast with the type char (``"s"$()``): the seed's `` `s$() `` reads as an
 enumeration against a global ``s`` in q. Attributes are applied to the empty columns
 (`` sym:`s#"s"$() ``). String and other nested
-columns start as the empty general list ``()`` (q types them from the first insert).
+columns (``String``, ``FloatList`` ...) start as the empty general list ``()``: q has no empty
+column of typed vectors, so until the first insert ``meta`` reports such a column's type as
+blank (``" "``, a mixed list), in kdb+ as in the embedded engine. The first row (qorm sends
+every cell as a vector of exactly the item type) makes it ``C``, ``F`` .... Reflecting a table
+before it has a row therefore gives a mixed field, not a ``FloatList``.
 Names are validated when the model is defined, so these strings contain no user values.
 """
 
