@@ -338,6 +338,9 @@ def test_every_truncation_of_recorded_frames() -> None:
 # --- selection -------------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(
+    os.environ.get("QORM_NO_SPEEDUPS", "") not in ("", "0"), reason="QORM_NO_SPEEDUPS is set"
+)
 def test_public_functions_use_the_extension() -> None:
     assert compress_module.SPEEDUPS
     message = table_message(200, 3, 5)
