@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -172,7 +173,7 @@ class Interp:
 
                 result = system.command(self, stmt[1:])
                 continue
-            node = parser.parse_statement(stmt)
+            node = _parse_cached(stmt)
             result = self.ev(node)
         return result
 
@@ -379,6 +380,13 @@ class Interp:
 
 
 NIL_FN = K(101, None)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(stmt: str) -> Any:
+    """Parsed statements, kept: clients send the same query text with new arguments, and the
+    tree is never modified by evaluation (its constants are values, which are not mutated)."""
+    return parser.parse_statement(stmt)
 
 
 def system_z_names() -> frozenset[str]:
