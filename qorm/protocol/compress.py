@@ -282,6 +282,7 @@ _BITS: Final = (1, 2, 4, 8, 16, 32, 64, 128)
 
 
 def _speedups_wanted() -> bool:
+    """False when QORM_NO_SPEEDUPS is set (to anything but 0): the Python code is forced."""
     return os.environ.get("QORM_NO_SPEEDUPS", "") in ("", "0")
 
 
@@ -301,6 +302,7 @@ if _speedups_wanted():
 SPEEDUPS: Final = _c_compress is not None
 
 if _c_compress is not None and _c_decompress is not None:
+    # bound again without the Optional: mypy does not carry the narrowing into functions
     _compress_c: Callable[[_Buffer], bytes | None] = _c_compress
     _decompress_c: Callable[[_Buffer], bytes] = _c_decompress
 
