@@ -663,6 +663,8 @@ def _update(ip: Interp, t: K, rows: Any, by: Any, cols: list[tuple[str, Expr]]) 
 
                 full = take_idx(r, g.codes)
         if full is None:
+            full = _uniform_by_group(ip, Scope(t, rows), g, e)
+        if full is None:
             pieces: list[tuple[Any, K]] = []
             for idx in g.indices():
                 v = _in_scope(ip, Scope(t, base[idx]), e)
@@ -670,6 +672,77 @@ def _update(ip: Interp, t: K, rows: Any, by: Any, cols: list[tuple[str, Expr]]) 
             full = _scatter(pieces, m)
         out[name] = _merge_col(out.get(name), full, rows, n, m)
     return K(TABLE, out)
+
+
+_UNIFORM_KERNELS = {"sums", "prev", "next", "deltas", "fills"}
+
+
+def _uniform_by_group(ip: Interp, scope: Scope, g: kernels.Groups, e: Expr) -> K | None:
+    """``update s:sums size by sym``: a uniform keyword of one column applied within each group
+    for all groups at once (rows in group order, group boundaries reset the running value)."""
+    if e.kind == "ast":
+        n = e.v
+        if not (n[0] == "jux" and n[1][0] == "n" and n[2][0] == "n"):
+            return None
+        fname, cname = n[1][1], n[2][1]
+    else:
+        k = e.v
+        if not (k.t == 0 and len(k.d) == 2 and k.d[1].t == -SYM):
+            return None
+        f = k.d[0]
+        fname = str(f.d) if f.t == -SYM else (f.d.name() if isinstance(f.d, Builtin) else "")
+        cname = str(k.d[1].d)
+    cols = scope.table.d
+    if fname not in _UNIFORM_KERNELS or fname in cols or cname not in cols:
+        return None
+    x = scope.get(cname)
+    if x is None or x.t not in (5, 6, 7, 8, 9) or g.n == 0:
+        return None
+    from qorm.embedded.evaluator import take_idx
+    from qorm.embedded.model import is_null_data
+
+    order = g.order
+    starts = g.bounds[:-1][np.diff(g.bounds) > 0]
+    sv = x.d[order]
+    m = len(sv)
+    is_start = np.zeros(m, dtype=bool)
+    is_start[starts] = True
+    null = NULLS[x.t]
+    if fname == "sums":
+        vals = np.where(is_null_data(x.t, sv), 0, sv)
+        acc = np.cumsum(vals, dtype=np.float64 if x.t in (8, 9) else np.int64)
+        # subtract, from each row, the running total at the start of its group
+        before = np.where(is_start, acc - vals, 0)
+        group_start = np.maximum.accumulate(np.where(is_start, np.arange(m), 0))
+        r = acc - before[group_start]
+        out = r.astype(x.d.dtype if x.t in (8, 9) else np.int64)
+        rt = x.t if x.t in (8, 9) else (7 if x.t == 7 else x.t)
+        out = out.astype(DTYPES[rt])
+    elif fname in ("prev", "deltas"):
+        shifted = np.empty_like(sv)
+        shifted[1:] = sv[:-1]
+        shifted[is_start] = null if fname == "prev" else 0
+        if fname == "prev":
+            out, rt = shifted, x.t
+        else:
+            prev_k = K(x.t, shifted)
+            from qorm.embedded.verbs import arith
+
+            d = arith("-", K(x.t, sv), prev_k)
+            out, rt = d.d, d.t
+    elif fname == "next":
+        shifted = np.empty_like(sv)
+        shifted[:-1] = sv[1:]
+        ends = np.append(starts[1:], m) - 1
+        shifted[ends] = null
+        out, rt = shifted, x.t
+    else:  # fills: carry the last non-null forward, not across a group start
+        ok = ~is_null_data(x.t, sv)
+        idx = np.maximum.accumulate(np.where(ok | is_start, np.arange(m), 0))
+        out, rt = sv[idx], x.t
+    inv = np.empty(m, dtype=np.int64)
+    inv[order] = np.arange(m)
+    return take_idx(K(rt, out), inv)
 
 
 def _scatter(pieces: list[tuple[Any, K]], m: int) -> K:

@@ -354,3 +354,13 @@ def test_string_columns_take_strings_only() -> None:
         q.eval("`t insert (`sym;6)")
     assert q.eval("meta t").values.columns["t"] == b"Cj"
     assert q.eval("count t") == 5
+
+
+@pytest.mark.parametrize("fn", ["sums", "prev", "next", "deltas", "fills"])
+def test_uniform_updates_by_group_match_the_generic_path(fn: str) -> None:
+    q = Interpreter()
+    q.eval("t:([] s:`a`b`a`b`a`c; v:1 2 0N 4 5 6; f:1.5 0n 2 3 0n 1)")
+    for col in ("v", "f"):
+        fast = q.eval(f"update r:{fn} {col} by s from t").columns["r"]
+        slow = q.eval(f"update r:{{{fn} x}}[{col}] by s from t").columns["r"]
+        np.testing.assert_array_equal(fast, slow)
