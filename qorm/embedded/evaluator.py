@@ -232,6 +232,10 @@ class Interp:
             raise Q(to_str(v) if v.t in (10, -10, -11) else "stype")
         if tag == "nil":
             return NIL
+        if tag == "comp":
+            from qorm.embedded.functions import Composition
+
+            return fn(Composition([self.ev(n) for n in node[1]]))
         if tag == "sys":
             from qorm.embedded import system
 

@@ -495,6 +495,9 @@ def _build(terms: list[Node], i: int) -> Node:
     if _is_verb(nxt):
         if i + 1 == last:
             return ("app", nxt, [t, None])
+        if i + 2 == last and _is_verb(terms[last]) and terms[last][0] == "v":
+            # (0|+): a projection composed with a verb that has no argument
+            return ("comp", [("app", nxt, [t, None]), terms[last]])
         return ("dy", nxt, t, _build(terms, i + 2))
     return ("jux", t, _build(terms, i + 1))
 

@@ -549,6 +549,18 @@ def take(x: K, y: K) -> K:
         if r.t == 0:
             return r
         return r
+    if x.t in (7, 6, 5) and len(x.d) > 2 and not np.any(x.d == NULLS[x.t]):
+        shape = [int(v) for v in x.d]
+        flat = take(K(-7, np.int64(int(np.prod(shape)))), ensure_vector(y))
+        from qorm.embedded.evaluator import take_idx
+
+        # innermost vectors first, then group them level by level
+        inner = shape[-1]
+        total = count(flat)
+        items: list[K] = [take_idx(flat, np.arange(i, i + inner)) for i in range(0, total, inner)]
+        for dim in reversed(shape[1:-1]):
+            items = [K(0, items[i : i + dim]) for i in range(0, len(items), dim)]
+        return K(0, items)
     if x.t in (7, 6, 5) and len(x.d) == 2:
         rows, cols = int(x.d[0]), int(x.d[1])
         yv = ensure_vector(y)

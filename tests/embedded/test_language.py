@@ -244,3 +244,10 @@ def test_write_to_handles(q: Interpreter, capsys: pytest.CaptureFixture[str]) ->
     assert q.eval("0N!42") == 42
     out = capsys.readouterr().out
     assert "hello\n" in out and "42" in out
+
+
+def test_compositions_and_reshape(q: Interpreter) -> None:
+    assert q.eval("type (0|+)") == QShort(105)
+    assert q.eval("(0|+)[-5;2]") == 0
+    assert q.eval("count each 2 3 4#til 5").tolist() == [3, 3]
+    assert q.eval("count each first 2 3 4#til 5").tolist() == [4, 4, 4]
