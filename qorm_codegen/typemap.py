@@ -120,17 +120,36 @@ COLUMN_ALIASES: dict[str, str] = {
     "v": "Second",
     "t": "Time",
     "C": "String",
+    # nested columns: every cell a vector of the item type
+    "B": "BooleanList",
+    "G": "GuidList",
+    "X": "ByteList",
+    "H": "ShortList",
+    "I": "IntList",
+    "J": "LongList",
+    "E": "RealList",
+    "F": "FloatList",
+    "S": "SymbolList",
+    "P": "TimestampList",
+    "M": "MonthList",
+    "D": "DateList",
+    "Z": "DateTimeList",
+    "N": "TimespanList",
+    "U": "MinuteList",
+    "V": "SecondList",
+    "T": "TimeList",
 }
 
 
 def supported_column_types() -> frozenset[str]:
     """The ``meta`` type chars qorm's models can declare: those with an alias here that the
-    installed ORM also knows (nested and mixed columns have none yet)."""
+    installed ORM also knows (a mixed column, blank, has none: q reports an empty nested
+    column as blank until its first row, so reflect a table that has rows)."""
     try:
-        from qorm.model.qtypes import BY_CHAR
+        from qorm.model.qtypes import column_type_for_char
     except ImportError:  # pragma: no cover - the ORM is part of this distribution
         return frozenset(COLUMN_ALIASES)
-    return frozenset(COLUMN_ALIASES) & frozenset(BY_CHAR)
+    return frozenset(c for c in COLUMN_ALIASES if column_type_for_char(c) is not None)
 
 
 def column_type(column: ColumnSpec) -> PyType | None:

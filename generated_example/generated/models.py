@@ -5,20 +5,18 @@
 
 from qorm.model import KeyedModel, Model, field
 from qorm.protocol.constants import ATTR_GROUPED, ATTR_UNIQUE
-from qorm.types import Char, Date, Float, Int, Long, Short, String, Symbol, Timestamp
+from qorm.types import Char, Date, Float, FloatList, Int, Long, Short, String, Symbol, Timestamp
 
 
 class Book(Model):
-    """The q table ``book``.
-
-    Columns left out: ``bids`` (q type ``F``, nested float vectors, has no qorm type yet);
-    ``asks`` (q type ``F``, nested float vectors, has no qorm type yet).
-    """
+    """The q table ``book``."""
 
     __tablename__ = "book"
 
     time: Timestamp
     sym: Symbol
+    bids: FloatList
+    asks: FloatList
     depth: Short
 
 

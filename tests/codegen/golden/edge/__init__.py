@@ -10,7 +10,7 @@ from .api import (
     get_vwap,
     nothing,
 )
-from .models import DailyPrice, DailyPrice_2, Date_, Exception_, HdbTrade
+from .models import DailyPrice, DailyPrice_2, Date_, Exception_, HdbTrade, Onlynested
 
 __all__ = [
     "DailyPrice",
@@ -18,6 +18,7 @@ __all__ = [
     "Date_",
     "Exception_",
     "HdbTrade",
+    "Onlynested",
     "api_get_vwap",
     "api_very_long_function_name_that_goes_on_and_on",
     "filter_",

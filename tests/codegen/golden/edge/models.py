@@ -3,13 +3,12 @@
 # Regenerating keeps code you add; fields and stubs are rewritten to match the schema.
 """Models of the q tables in kdb://gw:5000.
 
-Tables left out: ``onlynested`` (no column qorm can model); ``select`` (not a table name
-qorm can query).
+Tables left out: ``select`` (not a table name qorm can query).
 """
 
 from qorm.model import Model, field
 from qorm.protocol.constants import ATTR_PARTED, ATTR_SORTED
-from qorm.types import Date, Float, Long, Real, String, Symbol, Timestamp
+from qorm.types import Date, Float, FloatList, Long, LongList, Real, String, Symbol, Timestamp
 
 
 class HdbTrade(Model):
@@ -17,14 +16,15 @@ class HdbTrade(Model):
 
     Foreign keys: ``sym`` -> ``sym``. Columns left out: ``class`` (a Python keyword, and
     qorm fields are named as their columns); ``to_dict`` (a name models already use, and
-    qorm fields are named as their columns); ``ladder`` (q type ``F``, nested float vectors,
-    has no qorm type yet); ``misc`` (a mixed list, which has no qorm type yet).
+    qorm fields are named as their columns); ``misc`` (a mixed list, which has no qorm type
+    yet).
     """
 
     __tablename__ = ".hdb.trade"
 
     date: Date
     sym: Symbol = field(attr=ATTR_PARTED)
+    ladder: FloatList
     price: Float
 
 
@@ -62,3 +62,11 @@ class Exception_(Model):
 
     msg: String
     at: Timestamp = field(attr=ATTR_SORTED)
+
+
+class Onlynested(Model):
+    """The q table ``onlynested``."""
+
+    __tablename__ = "onlynested"
+
+    v: LongList
