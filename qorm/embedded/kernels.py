@@ -113,6 +113,14 @@ def factorize(x: K) -> tuple[Any, Any]:
     return _factorize(x)
 
 
+def cached(arr: Any) -> tuple[Any, Any] | None:
+    """The kept (codes, first rows) of a symbol column, if it has been factorized."""
+    hit = _CACHE.get(id(arr))
+    if hit is not None and hit[0]() is arr:
+        return hit[1], hit[2]
+    return None
+
+
 def note_append(old: Any, added: Any, result: Any) -> None:
     """Carry a symbol column's cached factorization over an append (``insert``, ``upsert``,
     ``,:``): only the new rows are factorized, so a table that grows by small inserts does not

@@ -299,12 +299,32 @@ def _cmp_operands(x: K, y: K) -> tuple[Any, Any, bool]:
     return to_float(tx, a), to_float(ty, b), True
 
 
+def _sym_eq_by_codes(x: K, y: K) -> Any:
+    """``sym=`a`` on a factorized symbol column: compare small integer codes, not strings."""
+    from qorm.embedded import kernels
+
+    vec_, at = (x, y) if x.t > 0 else (y, x)
+    hit = kernels.cached(vec_.d)
+    if hit is None:
+        return None
+    codes, first = hit
+    uniques = vec_.d[first]
+    where_ = np.flatnonzero(uniques == at.d)
+    if len(where_) == 0:
+        return np.zeros(len(vec_.d), dtype=bool)
+    return codes == where_[0]
+
+
 def compare(op: str, x: K, y: K) -> K:
     """``= <> < > <= >=``: nulls are equal to each other and below every value."""
     if is_struct(x) or is_struct(y) or x.t >= 20 or y.t >= 20:
         return atomic2(None, lambda a, b: compare(op, a, b), x, y)
     _check_len(x, y)
     atomic = x.t < 0 and y.t < 0
+    if op in ("<>", "=") and abs(x.t) == SYM and abs(y.t) == SYM and (x.t < 0) != (y.t < 0):
+        r0 = _sym_eq_by_codes(x, y)
+        if r0 is not None:
+            return K(1, ~r0 if op == "<>" else r0)
     a, b, nan = _cmp_operands(x, y)
     if op in ("<>", "="):
         r = a == b
