@@ -251,6 +251,8 @@ def _nested(
     item = ctype.item
     exact = _EXACT_DTYPES.get(item.code)
     cells = list(values)
+    if set(map(type, cells)) <= {list, tuple}:  # the common case: one flat conversion
+        return QList(_convert_cells(cells, range(len(cells)), item, where))
     out: list[Any] = [None] * len(cells)
     flat_rows: list[int] = []
     flat_cells: list[Any] = []
@@ -288,7 +290,9 @@ def _nested(
     return QList(out)
 
 
-def _convert_cells(cells: list[Any], rows: list[int], item: ColumnType, where: Where) -> list[Any]:
+def _convert_cells(
+    cells: list[Any], rows: Sequence[int], item: ColumnType, where: Where
+) -> list[Any]:
     """Convert many cells as one flat column, then cut it back into one vector per cell."""
     lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
     ends = np.cumsum(lengths)
@@ -299,10 +303,11 @@ def _convert_cells(cells: list[Any], rows: list[int], item: ColumnType, where: W
         return f"{where(rows[k])}, item {j - int(ends[k] - lengths[k])}"
 
     column = to_q_column(flat, item, flat_where)
-    bounds = ends[:-1]
+    spans = list(zip((ends - lengths).tolist(), ends.tolist()))
     if isinstance(column, QVector):
-        return [QVector(item.code, part) for part in np.split(column.data, bounds)]
-    return np.split(column, bounds)
+        data = column.data
+        return [QVector(item.code, data[a:b]) for a, b in spans]
+    return [column[a:b] for a, b in spans]
 
 
 _EPOCH: Final = dt.datetime(2000, 1, 1)
