@@ -42,7 +42,10 @@ and ``len``/indexing/iteration are what mypy lets code do with a cell without a 
 On insert every cell is sent as a vector of exactly the column's item type (ints in a
 ``FloatList`` become floats, as for ``Float``); a value that cannot be one raises
 :class:`qorm.exc.SerializationError` naming the model, field, row and item. A ``None`` cell is
-sent as an empty vector.
+sent as an empty vector (or rejected with ``field(nullable=False)``); for an optional nested
+field write ``field(default=())``, an immutable empty cell shared safely by every instance.
+mypy accepts a ``str`` as a ``Sequence[str]``: a ``SymbolList`` cell given as ``"ab"`` is
+caught at run time, with that error.
 
 Do not wrap an alias in ``Optional``/``| None`` (``price: Float | None``): the run time reads
 it, but for mypy the attribute stops being a descriptor. The temporal aliases already include
