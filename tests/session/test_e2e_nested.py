@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import qorm.types as qt
 from qorm import exc
@@ -207,3 +209,37 @@ def test_bad_cells_fail_before_anything_is_sent(session: Session) -> None:
     with pytest.raises(exc.SerializationError, match=r"Ladder\.bids, row 0: expected a sequence"):
         session.exec(Ladder.insert([Ladder(sym="A", bids="1.0")]))
     assert q_count(session, "ladder") == 0
+
+
+class Ragged(Model):
+    __tablename__ = "ragged"
+    k: LongList
+    f: FloatList
+    s: SymbolList
+
+
+_FINITE = st.floats(allow_nan=False, allow_infinity=False, width=64)
+_LONGS = st.integers(-(2**63) + 1, 2**63 - 1)
+_SYMS = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=5)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(st.lists(_LONGS, max_size=4), st.lists(_FINITE, max_size=4), st.lists(_SYMS)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_random_ragged_rows_round_trip(
+    session: Session, rows: list[tuple[list[int], list[float], list[str]]]
+) -> None:
+    session.create_table(Ragged)
+    session.exec(Ragged.insert([Ragged(k=k, f=f, s=s) for k, f, s in rows]))
+    got = [(list(r.k), list(r.f), list(r.s)) for r in session.exec(Ragged.select())]
+    assert got == [(k, f, s) for k, f, s in rows]
+    # q's per-cell counts agree with Python's
+    counts = session.raw("exec count each k from ragged")
+    assert list(counts) == [len(k) for k, _, _ in rows]
