@@ -24,7 +24,7 @@ from qorm.embedded.model import (
     klist,
     list_items,
 )
-from qorm.embedded.tables import key_positions, set_keys, unkey
+from qorm.embedded.tables import key_positions, set_keys, step_positions, unkey
 
 if TYPE_CHECKING:
     from qorm.embedded.evaluator import Interp
@@ -72,7 +72,7 @@ def _lj(x: K, y: K, fill_nulls: bool, add: bool = False) -> K:
         if c not in t.d:
             raise Q(c)
     probe = K(TABLE, {c: t.d[c] for c in ktab.d})
-    pos = key_positions(ktab, probe)
+    pos = step_positions(ktab, probe) if y.a == 1 else key_positions(ktab, probe)
     hit = pos < count(ktab)
     out = dict(t.d)
     for c, v in vtab.d.items():

@@ -138,6 +138,19 @@ def key_positions(ktab: K, probe: K) -> Any:
     return first_pos[codes[n:]]
 
 
+def step_positions(ktab: K, probe: K) -> Any:
+    """Rows of a sorted key table for probe keys, step-wise: equal on all key columns but the
+    last, and the last key at or below the probe's (count when there is none)."""
+    from qorm.embedded.joins import _asof_index, _time_ints
+
+    names = list(ktab.d)
+    *eq, last = names
+    tl, tr = _time_ints(probe.d[last], ktab.d[last])
+    pos, order, _, _ = _asof_index([probe.d[n] for n in eq], [ktab.d[n] for n in eq], tl, tr)
+    n = count(ktab)
+    return np.where(pos >= 0, order[np.maximum(pos, 0)], n)
+
+
 def _concat(a: K, b: K) -> K:
     from qorm.embedded.verbs import join
 
@@ -150,16 +163,28 @@ def keyed_lookup(ip: Interp | None, kt: K, i: K) -> K:
 
     ktab, vtab = kt.d
     names = list(ktab.d)
+    # a step (s#) keyed table finds the row of the last key at or below the probe
+    positions = step_positions if kt.a == 1 else key_positions
+    if (
+        i.t == 0
+        and len(names) > 1
+        and i.d
+        and all(x.t >= 0 and count(x) == len(names) for x in i.d)
+    ):
+        # a list of key tuples
+        from qorm.embedded.lists import flip
+
+        i = K(TABLE, dict(zip(names, list_items(flip(None, i)))))
     if i.t == TABLE:
-        pos = key_positions(ktab, i)
+        pos = positions(ktab, i)
         return take_idx(vtab, pos)
     if i.t == DICT and i.d[0].t == SYM:
         probe = K(TABLE, {str(k): ensure_vector(v) for k, v in zip(i.d[0].d, list_items(i.d[1]))})
-        pos = key_positions(ktab, probe)
+        pos = positions(ktab, probe)
         return item(vtab, int(pos[0])) if pos[0] < count(vtab) else null_row(vtab)
     if len(names) == 1:
         probe = K(TABLE, {names[0]: ensure_vector(i)})
-        pos = key_positions(ktab, probe)
+        pos = positions(ktab, probe)
         if i.t < 0:
             return item(vtab, int(pos[0])) if pos[0] < count(vtab) else null_row(vtab)
         return take_idx(vtab, pos)
@@ -167,7 +192,7 @@ def keyed_lookup(ip: Interp | None, kt: K, i: K) -> K:
     if len(items) != len(names):
         raise Q("length")
     probe = K(TABLE, {n: ensure_vector(v) for n, v in zip(names, items)})
-    pos = key_positions(ktab, probe)
+    pos = positions(ktab, probe)
     if all(v.t < 0 for v in items):
         return item(vtab, int(pos[0])) if pos[0] < count(vtab) else null_row(vtab)
     return take_idx(vtab, pos)

@@ -26,8 +26,6 @@ KNOWN = {
     "kxdocs-basics-funsql-27": "doc-unusual: symbol-list by in exec",
     "kxdocs-ref-exec-14": "enumerations are kept as symbols (display lacks `s$)",
     "kxdocs-ref-aj-4": "doc-whitespace: the documented header is misaligned",
-    "kxdocs-kb-temporal-data-7": "step keyed tables nyi",
-    "kxdocs-kb-temporal-data-9": "step keyed tables nyi",
     "kxdocs-ref-null-5": "enumerations are kept as symbols",
     "kxdocs-ref-asc-17": "asc on a keyed table sets p# on the first value column",
     "kxdocs-ref-asc-18": "asc on a keyed table sets s# on the first value column",
