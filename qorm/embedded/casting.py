@@ -241,6 +241,12 @@ def _temporal_convert(src: int, dst: int, d: Any) -> Any:
     else:
         with np.errstate(all="ignore"):
             ns = d.astype(np.int64) * UNIT_NS[src]
+        if dst in (12, 16) and UNIT_NS[src] > 1:
+            # beyond the timestamp range: the infinities, as kdb+ gives them
+            big = np.abs(d.astype(np.float64)) * UNIT_NS[src] >= 2**63 - 1
+            if big.any():
+                inf = np.where(d > 0, INFS[dst], -INFS[dst])
+                ns = np.where(big & ~nulls, inf, ns)
     if dst == 15:
         return np.where(nulls, np.nan, ns / NS_DAY)
     if dst == 13:
@@ -293,6 +299,14 @@ def parse_strings(t: int, y: K) -> K:
             return K(-2, uuid.UUID(s.strip()))
         except ValueError:
             return K(-2, NULLS[2])
+    if t in (12, 16, 19) and s.strip().isdigit() and len(s.strip()) > 8:
+        digits = s.strip()
+        if t == 12:  # seconds since 1970.01.01
+            raw = int(digits) * 1_000_000_000 - 946_684_800_000_000_000
+            return K(-12, np.int64(raw))
+        hh, mm, ss_, frac = int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), digits[6:]
+        ns = ((hh * 60 + mm) * 60 + ss_) * 1_000_000_000 + int((frac + "000000000")[:9])
+        return K(-16, np.int64(ns)) if t == 16 else K(-19, np.int32(ns // 1_000_000))
     if t in TEMPORAL:
         raw = temporal.parse_text(t, s)
         if raw is None or (t in (13, 14, 17, 18, 19) and not (-(2**31) < raw < 2**31)):

@@ -232,6 +232,15 @@ class Interp:
             raise Q(to_str(v) if v.t in (10, -10, -11) else "stype")
         if tag == "nil":
             return NIL
+        if tag == "dlit":
+            from qorm.embedded.qsql import column_name
+
+            names: list[str] = []
+            vals: list[K] = []
+            for name, n in node[1]:
+                names.append(name if name is not None else column_name(n, names))
+                vals.append(self.ev(n))
+            return K(DICT, (vec(SYM, names), klist(vals)))
         if tag == "comp":
             from qorm.embedded.functions import Composition
 

@@ -307,6 +307,10 @@ class _P:
         self.expect("[")
         keys = self.columns("]")
         self.expect("]")
+        if keys and self.peek().kind == ")":
+            # kdb+ 4.1 dictionary literal: ([a:1;b:2])
+            self.next()
+            return ("dlit", keys)
         cols = self.columns(")")
         self.expect(")")
         return ("tbl", keys, cols)

@@ -34,7 +34,6 @@ KNOWN = {
     "kxdocs-ref-join-66": "q 4.1 dict literal syntax",
     "kxdocs-ref-cols-6": "q 4.1 dict literal syntax",
     "kxdocs-kb-faq-21": "cast inside a table literal column name position",
-    "kxdocs-basics-datatypes-9": "timestamp overflow to -0Wp",
     "kxdocs-basics-datatypes-11": "datetime out of range displays 0000.00.00",
     "kxdocs-basics-comparison-8": "mixed time literal vector 13:30 20:00t",
     "kxdocs-ref-in-5": "in with a general list right argument",
