@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qorm import exc
+from qorm.progress import Progress
 from qorm_codegen import dump as dump_format
 from qorm_codegen import introspect
 from qorm_codegen.check import check_package
@@ -114,9 +115,12 @@ def _filter_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def load_spec(args: argparse.Namespace) -> SchemaSpec:
+def load_spec(args: argparse.Namespace, progress: Progress | None = None) -> SchemaSpec:
     """The schema the parsed arguments point at, with qDoc applied and filters selected."""
+    progress = progress or Progress()
     q_sources: list[Path] = list(args.q_source)
+    source = args.dsn or getattr(args, "from_dump", None) or args.from_q
+    progress.step(f"reading the schema from {source}")
     if args.dsn:
         spec = introspect.reflect_dsn(args.dsn, args.namespace, timeout=args.timeout)
     elif getattr(args, "from_dump", None):
@@ -125,6 +129,7 @@ def load_spec(args: argparse.Namespace) -> SchemaSpec:
         spec = introspect.reflect_q_script(args.from_q, args.namespace)
         q_sources.insert(0, args.from_q)
     if q_sources:
+        progress.step(f"reading qDoc from {len(q_sources)} q file(s)")
         spec = apply_docs(spec, read_q_sources(q_sources))
     return spec.select(args.tables, args.functions, args.namespace)
 
@@ -153,8 +158,12 @@ def _describe(error: BaseException) -> str:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    spec = load_spec(args)
-    plans = write_package(spec, args.out, args.templates)
+    with Progress() as progress:
+        spec = load_spec(args, progress)
+        progress.step(
+            f"generating {len(spec.tables)} models and {len(spec.functions)} stubs in {args.out}"
+        )
+        plans = write_package(spec, args.out, args.templates)
     for item in plans:
         for warning in item.warnings:
             print(f"{PROG}: warning: {warning}", file=sys.stderr)
@@ -182,7 +191,9 @@ def _check(args: argparse.Namespace) -> int:
     if not Path(args.out).is_dir():
         print(f"{PROG}: {args.out} does not exist: run `{PROG} generate` first", file=sys.stderr)
         return 1
-    report = check_package(spec, args.out, args.templates)
+    with Progress() as progress:
+        progress.step(f"comparing {args.out} with the schema")
+        report = check_package(spec, args.out, args.templates)
     if report.ok:
         print(f"{args.out}: matches the schema ({spec.digest()})")
         return 0
