@@ -357,6 +357,36 @@ decompress_core(const uint8_t *src, size_t n, size_t off, uint8_t *dst, size_t u
             d += 8;
             continue;
         }
+        if (n - d >= 24 && usize - s >= 8 * 257 + 8) {
+            /* the whole group fits both buffers (at most 16 bytes in, 8 * 257 out, plus the
+             * 8-byte chunks' overrun: a literal run starts at most 14 bytes in and copies 8):
+             * the same steps without the bounds checks */
+            for (unsigned i = 0; i < 8;) {
+                if (!((f >> i) & 1)) {
+                    const unsigned step = literal_run(f, i);
+                    i += step;
+                    copy8(dst + s, src + d);
+                    d += step;
+                    s += step;
+                    continue;
+                }
+                i++;
+                if (p + 1 < s) {
+                    hash_range(table, dst, p, s - 1);
+                    p = s - 1;
+                }
+                const size_t r = table[src[d]];
+                const size_t len = (size_t)src[d + 1] + 2;
+                d += 2;
+                copy_match(dst, r, s, len, 1);
+                if (p < s) {
+                    table[dst[s - 1] ^ dst[s]] = s - 1;
+                }
+                table[dst[s] ^ dst[s + 1]] = s;
+                s = p = s + len;
+            }
+            continue;
+        }
         unsigned i = 0;
         while (i < 8 && s < usize) {
             if (!((f >> i) & 1)) {
