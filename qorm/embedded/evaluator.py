@@ -236,11 +236,11 @@ class Interp:
             from qorm.embedded.qsql import column_name
 
             names: list[str] = []
-            vals: list[K] = []
+            items: list[K] = []
             for name, n in node[1]:
                 names.append(name if name is not None else column_name(n, names))
-                vals.append(self.ev(n))
-            return K(DICT, (vec(SYM, names), klist(vals)))
+                items.append(self.ev(n))
+            return K(DICT, (vec(SYM, names), klist(items)))
         if tag == "comp":
             from qorm.embedded.functions import Composition
 
