@@ -335,6 +335,25 @@ def test_every_truncation_of_recorded_frames() -> None:
             assert_same_decompress(bytes(fixed))
 
 
+def test_truncations_of_a_large_frame() -> None:
+    """A highly compressed frame (long matches: the decoders' whole-group fast paths run until
+    near the end of the stream), cut anywhere near its end or with its claimed size lowered."""
+    rng = np.random.default_rng(5)
+    values, lengths = rng.integers(0, 256, 400), rng.integers(1, 600, 400)
+    body = b"".join(bytes([int(b)]) * int(k) for b, k in zip(values, lengths))
+    message = bytes([1, 0, 0, 0]) + struct.pack("<I", len(body) + 8) + body
+    packed = _compress_py(message)
+    assert packed[2] == 1 and len(message) > 50 * len(packed)
+    for cut in [*range(len(packed) - 60, len(packed)), *range(12, len(packed), 97)]:
+        fixed = bytearray(packed[:cut])
+        struct.pack_into("<I", fixed, 4, cut)
+        assert assert_same_decompress(bytes(fixed))[0] == "error"
+    for claimed in range(len(message) - 600, len(message) + 40, 7):
+        fixed = bytearray(packed)
+        struct.pack_into("<I", fixed, 8, claimed)
+        assert_same_decompress(bytes(fixed))
+
+
 # --- selection -------------------------------------------------------------------------------
 
 
