@@ -96,9 +96,16 @@ def test_edge_cases_import(imported: dict[str, dict[str, object]]) -> None:
     edge = imported["edge"]
     models = edge["models"]
     assert isinstance(models, dict)
-    assert models[".hdb.trade"]["fields"] == ["date", "sym", "price"]
+    assert models[".hdb.trade"]["fields"] == ["date", "sym", "ladder", "price"]
     assert models[".hdb.trade"]["class"] == "HdbTrade"
-    assert sorted(models) == [".hdb.trade", "dailyPrice", "daily_price", "date", "exception"]
+    assert sorted(models) == [
+        ".hdb.trade",
+        "dailyPrice",
+        "daily_price",
+        "date",
+        "exception",
+        "onlynested",
+    ]
     assert "filter_" in edge["all"] and "Exception_" in edge["all"]
 
 

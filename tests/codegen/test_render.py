@@ -134,15 +134,15 @@ def test_columns_and_tables_qorm_cannot_model_are_left_out_and_named() -> None:
     )
     models = render_package(spec)["models.py"]
     assert "    a: Long\n" in models
-    for name in ("tags", "anything", "class", "to_dict"):
+    assert "    tags: LongList\n" in models  # nested columns are modelled
+    for name in ("anything", "class", "to_dict"):
         assert f"    {name}" not in models
     doc = " ".join(models.split())
-    assert "``tags`` (q type ``J``, nested long vectors, has no qorm type yet)" in doc
+    assert "``anything`` (a mixed list, which has no qorm type yet)" in doc
     assert "``class`` (a Python keyword, and qorm fields are named as their columns)" in doc
     assert "``to_dict`` (a name models already use" in doc
     assert "Tables left out: ``k`` (" in doc
     assert "``select`` (not a table name qorm can query)." in doc
-    assert "``nested`` (no column qorm can model)" in doc
     assert "``k`` (key column ``a`` cannot be modelled)" in doc
-    assert "class Select" not in models and "class Nested" not in models
+    assert "class Select" not in models and "class Nested(Model)" in models
     assert "class K(" not in models

@@ -93,7 +93,7 @@ def test_column_aliases_cover_every_atom_type_and_strings() -> None:
 
 
 def test_columns_qorm_cannot_model_have_no_type() -> None:
-    assert typemap.column_type(ColumnSpec("c", "J")) is None
+    assert typemap.column_type(ColumnSpec("c", "J")).text == "LongList"
     assert typemap.column_type(ColumnSpec("c", " ")) is None
     assert typemap.describe_column_type("J") == "nested long vectors"
     assert typemap.describe_column_type(" ") == "a mixed list"
