@@ -197,7 +197,12 @@ class SyncPool:
 
 
 class AsyncPool:
-    """An asyncio pool of :class:`~qorm.transport.aio.AsyncConnection` to one engine."""
+    """An asyncio pool of :class:`~qorm.transport.aio.AsyncConnection` to one engine.
+
+    Waiters are served first come, first served: a released connection is handed straight to
+    the task that has waited longest, so a task that releases and acquires again in a tight
+    loop cannot starve the others (their wait stays bounded by the queue ahead of them).
+    """
 
     def __init__(
         self, engine: Engine, min_size: int = 1, max_size: int = 10, timeout: float = 30.0
@@ -207,8 +212,11 @@ class AsyncPool:
         self.min_size = min_size
         self.max_size = max_size
         self.timeout = timeout
-        self._cond: asyncio.Condition | None = None
         self._idle: collections.deque[AsyncConnection] = collections.deque()
+        # Each waiter's future gets a connection, or None: "a slot is yours, open one".
+        self._waiters: collections.deque[asyncio.Future[AsyncConnection | None]] = (
+            collections.deque()
+        )
         self._in_use: set[int] = set()
         self._size = 0
         self._opened = False
@@ -221,11 +229,6 @@ class AsyncPool:
     @property
     def idle(self) -> int:
         return len(self._idle)
-
-    def _condition(self) -> asyncio.Condition:
-        if self._cond is None:  # created inside the running loop
-            self._cond = asyncio.Condition()
-        return self._cond
 
     async def open(self) -> AsyncPool:
         """Open ``min_size`` connections concurrently; idempotent."""
@@ -248,52 +251,89 @@ class AsyncPool:
                 if not isinstance(r, BaseException):
                     await r.close()
             raise errors[0]
-        cond = self._condition()
-        async with cond:
-            self._idle.extend(r for r in results if not isinstance(r, BaseException))
-            cond.notify_all()
+        for r in results:
+            if not isinstance(r, BaseException):
+                self._give(r)
         return self
 
     async def acquire(self, timeout: float | None = None) -> AsyncConnection:
         """A connection for exclusive use; raises PoolExhaustedError after ``timeout``."""
         if not self._opened:
             await self.open()
-        cond = self._condition()
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         while True:
+            if self._closed:
+                raise exc.PoolError("the pool is closed")
             conn: AsyncConnection | None = None
-            async with cond:
-                while True:
-                    if self._closed:
-                        raise exc.PoolError("the pool is closed")
-                    if self._idle:
-                        conn = self._idle.popleft()
-                        break
-                    if self._size < self.max_size:
-                        self._size += 1
-                        break
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise exc.PoolExhaustedError(
-                            f"no connection to {self.engine!r} became free within {limit}s "
-                            f"(all {self.max_size} in use)"
-                        )
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(cond.wait(), left)
+            if self._idle and not self._waiters:
+                conn = self._idle.popleft()
+            elif self._size < self.max_size and not self._waiters:
+                self._size += 1  # a slot for a new connection
+            else:
+                conn = await self._wait(deadline, limit)
             if conn is None:
                 try:
                     conn = await self.engine.async_connect().open()
                 except BaseException:
-                    async with cond:
-                        self._size -= 1
-                        cond.notify()
+                    self._free_slot()
                     raise
             elif not conn.is_alive():
-                await self._discard(conn)
+                await conn.close()
+                self._free_slot()
                 continue
             self._in_use.add(id(conn))
             return conn
+
+    async def _wait(self, deadline: float, limit: float) -> AsyncConnection | None:
+        """Queue up; the result is a connection, or ``None`` for a slot to open one in."""
+        waiter: asyncio.Future[AsyncConnection | None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise asyncio.TimeoutError
+            return await asyncio.wait_for(asyncio.shield(waiter), left)
+        except (asyncio.TimeoutError, asyncio.CancelledError) as e:
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                # Handed something just as we gave up: pass it on, do not lose it.
+                self._pass_on(waiter.result())
+            else:
+                waiter.cancel()
+            if isinstance(e, asyncio.CancelledError):
+                raise
+            if self._closed:
+                raise exc.PoolError("the pool is closed") from None
+            raise exc.PoolExhaustedError(
+                f"no connection to {self.engine!r} became free within {limit}s "
+                f"(all {self.max_size} in use)"
+            ) from None
+
+    def _pass_on(self, item: AsyncConnection | None) -> None:
+        if item is None:
+            self._free_slot()
+        else:
+            self._give(item)
+
+    def _give(self, conn: AsyncConnection) -> None:
+        """A healthy connection to the longest waiter, or to the idle queue."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        self._idle.append(conn)
+
+    def _free_slot(self) -> None:
+        """A connection was discarded: its slot goes to the longest waiter, or is freed."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)  # the slot moves to the waiter; size is unchanged
+                return
+        self._size -= 1
 
     async def release(self, conn: AsyncConnection) -> None:
         """Give a connection back; a broken or closed one is discarded (and later replaced)."""
@@ -301,19 +341,13 @@ class AsyncPool:
             raise exc.PoolError(f"{conn!r} was not acquired from this pool")
         self._in_use.discard(id(conn))
         if not self._closed and conn.is_open and not conn.broken:
-            cond = self._condition()
-            async with cond:
-                self._idle.append(conn)
-                cond.notify()
+            self._give(conn)
             return
-        await self._discard(conn)
-
-    async def _discard(self, conn: AsyncConnection) -> None:
         await conn.close()
-        cond = self._condition()
-        async with cond:
+        if self._closed:
             self._size -= 1
-            cond.notify()
+        else:
+            self._free_slot()
 
     @contextlib.asynccontextmanager
     async def connection(self, timeout: float | None = None) -> AsyncIterator[AsyncConnection]:
@@ -330,11 +364,12 @@ class AsyncPool:
         idle = list(self._idle)
         self._idle.clear()
         self._size -= len(idle)
+        while self._waiters:  # waiters wake up with the news
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(exc.PoolError("the pool is closed"))
         for conn in idle:
             await conn.close()
-        if self._cond is not None:
-            async with self._cond:
-                self._cond.notify_all()
 
     async def __aenter__(self) -> AsyncPool:
         return await self.open()
