@@ -300,7 +300,9 @@ class InsertQuery(Generic[M]):
             _column_source(col, f.ctype)
             for col, f in zip(self.columns, self.model.__fields__.values())
         ]
-        return f"`{self.model.__tablename__} insert ({';'.join(cols)})"
+        # one column: (x) is just x in q, so the list of columns needs an explicit enlist
+        body = f"enlist {cols[0]}" if len(cols) == 1 else f"({';'.join(cols)})"
+        return f"`{self.model.__tablename__} insert {body}"
 
     def compile_ipc(self) -> CompiledQuery:
         """``{[p0] `trade insert p0}`` with the typed columns as one general list."""

@@ -50,3 +50,19 @@ def test_symbol_values_are_data(session: Session, syms: list[str]) -> None:
     session.exec(Trade.update().set(sym=probe + "!").where(Trade.sym == probe))
     assert int((session.exec(Trade.select())["sym"] == probe + "!").sum()) == syms.count(probe)
     assert session.table_exists(Trade)
+
+
+def test_readable_insert_of_a_one_column_table_runs_as_q(session: Session) -> None:
+    from qorm.model import Model
+    from qorm.types import Float
+
+    class OneColumn(Model):
+        __tablename__ = "one_column"
+        a: Float
+
+    session.create_table(OneColumn)
+    query = OneColumn.insert([OneColumn(a=1.0), OneColumn(a=2.5)])
+    assert query.compile() == "`one_column insert enlist 1 2.5"
+    session.raw(query.compile())
+    session.raw(OneColumn.insert([OneColumn(a=3.0)]).compile())
+    assert list(session.raw("exec a from one_column")) == [1.0, 2.5, 3.0]
