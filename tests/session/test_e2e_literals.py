@@ -62,7 +62,7 @@ def test_readable_insert_of_a_one_column_table_runs_as_q(session: Session) -> No
 
     session.create_table(OneColumn)
     query = OneColumn.insert([OneColumn(a=1.0), OneColumn(a=2.5)])
-    assert query.compile() == "`one_column insert enlist 1 2.5"
+    assert query.compile() == "`one_column insert enlist 1.0 2.5"
     session.raw(query.compile())
     session.raw(OneColumn.insert([OneColumn(a=3.0)]).compile())
     assert list(session.raw("exec a from one_column")) == [1.0, 2.5, 3.0]
