@@ -15,6 +15,7 @@ from qorm.embedded.builtins import kw
 from qorm.embedded.errors import QRuntimeError
 from qorm.embedded.model import (
     DICT,
+    SYM,
     FLOAT_TYPES,
     NULLS,
     TABLE,
@@ -225,49 +226,78 @@ def _time_ints(a: K, b: K) -> tuple[Any, Any]:
     return to_float(ta, a.d), to_float(tb, b.d)
 
 
-def _asof_index(
-    keys_l: list[K], keys_r: list[K], tl: Any, tr: Any, side: str = "right"
-) -> tuple[Any, Any, Any, Any]:
-    """For each left row: the position in the right table's sorted order of the last right row
-    with equal keys and time <= left time (side right) / < (side left); -1 when none.
+_RIGHT_CACHE: dict[tuple[int, int, str], tuple[Any, Any, Any, Any, Any]] = {}
 
-    Returns (pos, order, sorted combined right key, combined left key)."""
-    nl, nr = len(tl), len(tr)
-    if len(keys_l) == 1:
-        cl, cr, ncodes = kernels.joint_codes(keys_l[0], keys_r[0])
-    elif keys_l:
-        both = [_concat(a, b) for a, b in zip(keys_l, keys_r)]
-        codes, ncodes = kernels.raw_codes(both)
-        cl, cr = codes[:nl], codes[nl:]
-    else:
-        cl = np.zeros(nl, np.int64)
-        cr = np.zeros(nr, np.int64)
-        ncodes = 1
-    # sort the right rows by key code (a stable radix sort keeps each key's rows in their
-    # order, usually time order), then search each key's times with that key's left rows
-    order = kernels.stable_order(cr, ncodes)
+
+def _right_groups(cr: Any, nrc: int, tr: Any, key: tuple[int, int, str] | None, refs: Any) -> Any:
+    """The right rows sorted by key code (a stable radix sort keeps each key's rows in their
+    order, usually time order; checked, else a lexsort), their times, and each code's bounds.
+    Kept per (symbol column, time column) pair, as a q table keeps `p#sym` with time sorted."""
+    if key is not None:
+        hit = _RIGHT_CACHE.get(key)
+        if hit is not None and hit[0]() is refs[0] and hit[1]() is refs[1]:
+            return hit[2], hit[3], hit[4]
+    nr = len(tr)
+    order = kernels.stable_order(cr, nrc)
     trs = tr[order]
-    qb = np.concatenate([[0], np.cumsum(np.bincount(cr, minlength=ncodes))])
+    qb = np.concatenate([[0], np.cumsum(np.bincount(cr, minlength=nrc))])
     if nr > 1:
         bad = trs[1:] < trs[:-1]
         bad[qb[1:-1][qb[1:-1] < nr] - 1] = False  # group boundaries may go down
         if bad.any():
             order = np.lexsort((tr, cr))
             trs = tr[order]
-    lorder = kernels.stable_order(cl, ncodes)
-    lb = np.concatenate([[0], np.cumsum(np.bincount(cl, minlength=ncodes))])
+    if key is not None:
+        import weakref
+
+        if len(_RIGHT_CACHE) > 16:
+            for k in [k for k, v in _RIGHT_CACHE.items() if v[0]() is None or v[1]() is None]:
+                del _RIGHT_CACHE[k]
+        _RIGHT_CACHE[key] = (weakref.ref(refs[0]), weakref.ref(refs[1]), order, trs, qb)
+    return order, trs, qb
+
+
+def _asof_index(
+    keys_l: list[K], keys_r: list[K], tl: Any, tr: Any, side: str = "right"
+) -> tuple[Any, Any, Any, Any]:
+    """For each left row: the position in the right table's sorted order of the last right row
+    with equal keys and time <= left time (side right) / < (side left); -1 when none.
+
+    Returns (pos, order, sorted right times, unused)."""
+    nl, nr = len(tl), len(tr)
+    key: tuple[int, int, str] | None = None
+    refs: Any = None
+    if len(keys_l) == 1:
+        cl, nlc, cr, nrc, l2r = kernels.left_right_codes(keys_l[0], keys_r[0])
+        if keys_r[0].t == SYM:
+            refs = (keys_r[0].d, tr)
+            key = (id(refs[0]), id(tr), "")
+    else:
+        if keys_l:
+            both = [_concat(a, b) for a, b in zip(keys_l, keys_r)]
+            codes, nlc = kernels.raw_codes(both)
+            cl, cr = codes[:nl], codes[nl:]
+        else:
+            cl = np.zeros(nl, np.int64)
+            cr = np.zeros(nr, np.int64)
+            nlc = 1
+        nrc = nlc
+        l2r = np.arange(nlc, dtype=np.int64)
+    order, trs, qb = _right_groups(cr, nrc, tr, key, refs)
+    lorder = kernels.stable_order(cl, nlc)
+    lb = np.concatenate([[0], np.cumsum(np.bincount(cl, minlength=nlc))])
     pos = np.full(nl, -1, dtype=np.int64)
     for g in np.flatnonzero(np.diff(lb)):
-        rows = lorder[lb[g] : lb[g + 1]]
-        seg = trs[qb[g] : qb[g + 1]]
+        rg = l2r[g]
+        if rg < 0:
+            continue
+        seg = trs[qb[rg] : qb[rg + 1]]
         if len(seg) == 0:
             continue
+        rows = lorder[lb[g] : lb[g + 1]]
         p = np.searchsorted(seg, tl[rows], side=side) - 1  # type: ignore[call-overload]
-        pos[rows] = np.where(p >= 0, qb[g] + p, -1)
-    skr = trs
-    kl = tl
-    span = 0
-    return pos, order, skr, (kl, span, cl)
+        pos[rows] = np.where(p >= 0, qb[rg] + p, -1)
+    return pos, order, trs, None
 
 
 def _aj(names: list[str], x: K, y: K, keep_left_time: bool, fill_from_left: bool) -> K:
@@ -345,7 +375,7 @@ def _wj(ip: Interp, w: K, c: K, t: K, spec: K, prevailing: bool) -> K:
     # pp: last quote with time <= begin, the quote prevailing at the window start (wj)
     pb, _, _, _ = _asof_index(keys_l, keys_r, tl_b, tr, "left")
     n = count(t)
-    lo = np.where(pb >= 0, pb + 1, _first_of_group_rows(keys_l, keys_r, count(qt), count(t)))
+    lo = np.where(pb >= 0, pb + 1, _first_of_group_rows(keys_l, keys_r, count(qt), count(t), tr))
     if prevailing:
         pp, _, _, _ = _asof_index(keys_l, keys_r, tl_b, tr, "right")
         lo = np.where(pp >= 0, pp, lo)
@@ -362,16 +392,18 @@ def _wj(ip: Interp, w: K, c: K, t: K, spec: K, prevailing: bool) -> K:
     return K(TABLE, out)
 
 
-def _first_of_group_rows(keys_l: list[K], keys_r: list[K], nr: int, nl: int) -> Any:
+def _first_of_group_rows(keys_l: list[K], keys_r: list[K], nr: int, nl: int, tr: Any) -> Any:
     """Position, in the right table sorted by key, of each left row's key's first row."""
     if not keys_l:
         return np.zeros(nl, dtype=np.int64)
     if len(keys_l) == 1:
-        cl, cr, k = kernels.joint_codes(keys_l[0], keys_r[0])
-    else:
-        both = [_concat(a, b) for a, b in zip(keys_l, keys_r)]
-        codes, k = kernels.raw_codes(both)
-        cl, cr = codes[: len(codes) - nr], codes[len(codes) - nr :]
+        cl, _, cr, nrc, l2r = kernels.left_right_codes(keys_l[0], keys_r[0])
+        qb = np.concatenate([[0], np.cumsum(np.bincount(cr, minlength=nrc))])
+        rg = l2r[cl]
+        return np.where(rg >= 0, qb[np.maximum(rg, 0)], nr)
+    both = [_concat(a, b) for a, b in zip(keys_l, keys_r)]
+    codes, k = kernels.raw_codes(both)
+    cl, cr = codes[: len(codes) - nr], codes[len(codes) - nr :]
     qb = np.concatenate([[0], np.cumsum(np.bincount(cr, minlength=k))])
     return qb[cl]
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from qorm.embedded.errors import QRuntimeError
-from qorm.embedded.model import FLOAT_TYPES, INT_TYPES, NULLS, SYM, TABLE, K
+from qorm.embedded.model import FLOAT_TYPES, INT_TYPES, NULLS, SYM, TABLE, K, count
 
 _pd: Any
 try:  # pandas' hash factorize is much faster than sorting for object (symbol) columns
@@ -223,6 +223,22 @@ def _codes_and_uniques(x: K) -> tuple[Any, K]:
         return out
     codes, first = factorize(x)
     return codes, take_idx(x, first)
+
+
+def left_right_codes(a: K, b: K) -> tuple[Any, int, Any, int, Any]:
+    """Each column's own codes, and for each code of ``a`` the code of ``b`` holding the same
+    value (-1 when b lacks it): ``(ca, na, cb, nb, a_to_b)``. The codes are the kept ones when
+    the columns were factorized before, so a repeated join costs no hashing."""
+    from qorm.embedded.verbs import find
+
+    ca, ua = _codes_and_uniques(a)
+    cb, ub = _codes_and_uniques(b)
+    na, nb = count(ua), count(ub)
+    pos = find(ua, ub).d  # for each value of b, its code in a (na when a lacks it)
+    a_to_b = np.full(na, -1, dtype=np.int64)
+    found = np.flatnonzero(pos < na)
+    a_to_b[pos[found]] = found
+    return ca, na, cb, nb, a_to_b
 
 
 def joint_codes(a: K, b: K) -> tuple[Any, Any, int]:
