@@ -15,9 +15,9 @@ from qorm.embedded.builtins import kw
 from qorm.embedded.errors import QRuntimeError
 from qorm.embedded.model import (
     DICT,
-    SYM,
     FLOAT_TYPES,
     NULLS,
+    SYM,
     TABLE,
     K,
     count,
