@@ -215,6 +215,13 @@ def wsum(ip: Interp, w: K, x: K) -> K:
 
 @kw("wavg", 2)
 def wavg(ip: Interp, w: K, x: K) -> K:
+    if x.t == DICT:
+        x = x.d[1]
+    if x.t == 0 and w.t > 0 and count(w) == count(x):
+        # weights of whole vectors: (sum w*x) % sum w, item by item
+        from qorm.embedded.verbs import arith
+
+        return arith("%", sum_(ip, arith("*", w, x)), sum_(ip, w))
     if w.t < 0 and x.t > 0:
         w = K(-w.t, w.d)
     wd = to_float(abs(w.t), np.asarray(w.d)) * np.ones(count(x))

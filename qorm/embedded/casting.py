@@ -298,6 +298,12 @@ def parse_strings(t: int, y: K) -> K:
         try:
             return K(-2, uuid.UUID(s.strip()))
         except ValueError:
+            pass
+        import ipaddress
+
+        try:  # an IPv6 address (as "G"$ accepts): its 16 bytes
+            return K(-2, uuid.UUID(bytes=ipaddress.IPv6Address(s.strip()).packed))
+        except ValueError:
             return K(-2, NULLS[2])
     if t in (12, 16, 19) and s.strip().isdigit() and len(s.strip()) > 8:
         digits = s.strip()

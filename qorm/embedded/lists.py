@@ -468,6 +468,10 @@ def drop(ip: Interp, x: K, y: K) -> K:
         return drop(ip, x, y)
     if y.t in (SYM, -SYM) and x.t == DICT:
         return drop(ip, x, y)
+    if x.t == SYM and y.t == TABLE:
+        # `a`b _ t drops those columns (a single symbol is a type error, as in kdb+)
+        names = set(x.d)
+        return K(TABLE, {c: v for c, v in y.d.items() if c not in names})
     if x.t >= 0 and y.t in (-7, -6, -5):
         k = int(y.d)
         n = count(x)
