@@ -76,7 +76,7 @@ def to_py(x: K) -> Any:
             return QVector(t, x.d, x.a)
         return x.d
     if t == TABLE:
-        return QTable({name: _column_to_py(c) for name, c in x.d.items()})
+        return QTable({name: _column_to_py(c) for name, c in x.d.items()}, attr=x.a)
     if t == DICT:
         k, v = x.d
         if k.t == TABLE:
@@ -180,7 +180,7 @@ def from_py(v: Any) -> K:
     if isinstance(v, QKeyedTable):
         return K(DICT, (from_py(v.keys), from_py(v.values)), 1 if v.sorted else 0)
     if isinstance(v, QTable):
-        return K(TABLE, {str(n): _column(c) for n, c in v.columns.items()})
+        return K(TABLE, {str(n): _column(c) for n, c in v.columns.items()}, v.attr)
     if isinstance(v, QDict):
         return K(DICT, (from_py(v.keys_), from_py(v.values_)), 1 if v.sorted else 0)
     if isinstance(v, QFunction):

@@ -633,7 +633,8 @@ def set_attr(a: str, y: K) -> K:
     if y.t == DICT:
         keys = y.d[0]
         if code == 1 and keys.t == TABLE:
-            return K(DICT, (set_attr(a, keys), y.d[1]), code)
+            # a step keyed table: the key table carries the attribute (as IPC shows)
+            return K(DICT, (K(TABLE, keys.d, code), y.d[1]), code)
         if code == 1 and 0 < keys.t < 20:
             keys = K(keys.t, keys.d, 1)
         return K(DICT, (keys, y.d[1]), code)
