@@ -272,19 +272,31 @@ def desc(ip: Interp, x: K) -> K:
     return _sorted(ip, x, True)
 
 
+def _mark_sorted(t: K) -> K:
+    """After ``asc`` a table's first column is sorted (``s#``) when it is the only column, and
+    parted (``p#``) when other columns break its ties, as ``meta`` shows in kdb+."""
+    if not t.d:
+        return t
+    c0 = next(iter(t.d))
+    col = t.d[c0]
+    if col.t <= 0:
+        return t
+    return K(TABLE, {**t.d, c0: K(col.t, col.d, 1 if len(t.d) == 1 else 3)})
+
+
 def _sorted(ip: Interp, x: K, descending: bool) -> K:
     from qorm.embedded.evaluator import take_idx
 
     if x.t == DICT:
         o = _grade(x.d[1], descending)
-        return K(DICT, (take_idx(x.d[0], o), take_idx(x.d[1], o)))
+        vals = take_idx(x.d[1], o)
+        if x.d[1].t == TABLE and not descending:
+            vals = _mark_sorted(vals)
+        return K(DICT, (take_idx(x.d[0], o), vals))
     if x.t == TABLE:
         o = _grade(x, descending)
         r = take_idx(x, o)
-        if not descending and r.d:
-            c0 = next(iter(r.d))
-            r.d[c0] = K(r.d[c0].t, r.d[c0].d, 1 if r.d[c0].t != 0 else 0)
-        return r
+        return _mark_sorted(r) if not descending else r
     if x.t < 0:
         raise Q("type")
     r = take_idx(x, _grade(x, descending))
