@@ -250,7 +250,9 @@ def xcol(ip: Interp, names: K, t: K) -> K:
     flat = unkey(t)
     old = list(flat.d)
     if names.t == DICT:
-        mp = {str(a): str(b) for a, b in zip(names.d[0].d, names.d[1].d)}
+        mp = {str(a): str(b) for a, b in zip(names.d[0].d, ensure_vector(names.d[1]).d)}
+        if any(k not in old for k in mp):
+            raise Q("length")  # a dict naming a column the table lacks
         new = [mp.get(c, c) for c in old]
     else:
         nn = list(ensure_vector(names).d)

@@ -27,7 +27,6 @@ KNOWN = {
     "kxdocs-ref-exec-14": "enumerations are kept as symbols (display lacks `s$)",
     "kxdocs-ref-aj-4": "doc-whitespace: the documented header is misaligned",
     "kxdocs-ref-null-5": "enumerations are kept as symbols",
-    "kxdocs-ref-cols-6": "q 4.1 dict literal syntax",
     "kxdocs-kb-faq-21": "cast inside a table literal column name position",
     "kxdocs-basics-datatypes-11": "datetime out of range displays 0000.00.00",
     "kxdocs-basics-comparison-8": "mixed time literal vector 13:30 20:00t",
