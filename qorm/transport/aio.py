@@ -9,6 +9,7 @@ future and pushed messages go to a queue read by :meth:`AsyncConnection.receive`
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from types import TracebackType
@@ -255,8 +256,32 @@ class AsyncConnection:
         return self._protocol.proto.capability if self._protocol is not None else None
 
     def is_alive(self) -> bool:
-        """Open and not broken (the event loop already noticed any peer close)."""
-        return self.is_open
+        """Open, not broken, and the peer has not gone (checked without a round trip).
+
+        The event loop notices a peer's close or reset only when it next runs; pools call this
+        before handing out an idle connection, so the socket is peeked at here too (as
+        :meth:`SyncConnection.is_alive` does).
+        """
+        p = self._protocol
+        if p is None or p.closed:
+            return False
+        sock = p.transport.get_extra_info("socket") if p.transport is not None else None
+        flags = socket.MSG_PEEK | getattr(socket, "MSG_DONTWAIT", 0)
+        if sock is None or not getattr(socket, "MSG_DONTWAIT", 0):
+            return True
+        try:
+            # A duplicate of the descriptor: asyncio's transport socket refuses recv().
+            with socket.fromfd(sock.fileno(), sock.family, sock.type) as dup:
+                data = dup.recv(1, flags)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError as e:
+            p._break(exc.ConnectionError(f"connection to {self.options.describe()} lost: {e}"))
+            return False
+        if data == b"":
+            p._break(exc.ConnectionError(f"{self.options.describe()} closed the connection"))
+            return False
+        return True
 
     def __repr__(self) -> str:
         state = "broken" if self.broken else "open" if self.is_open else "closed"

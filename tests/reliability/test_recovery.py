@@ -143,6 +143,19 @@ class TestAsyncPool:
                 assert await second.query("1+1") == 2
         assert_no_other_tasks()
 
+    async def test_idle_connections_checked_before_use(self, proxy: FaultProxy) -> None:
+        engine = Engine(port=proxy.port, timeout=TIMEOUT)
+        async with AsyncPool(engine, min_size=3, max_size=3) as pool:
+            proxy.reset_all()
+            # Blocking sleep: the resets arrive but the event loop cannot see them, so only
+            # the pool's check before handing out a connection can.
+            time.sleep(0.1)
+            for _ in range(5):
+                async with pool.connection() as conn:
+                    assert await conn.query("1+1") == 2
+            assert pool.size <= 3
+        assert_no_other_tasks()
+
     async def test_recovers_when_the_server_comes_back(self, restartable: Restartable) -> None:
         engine = Engine(port=restartable.port, timeout=TIMEOUT)
         async with AsyncPool(engine, min_size=2, max_size=4, timeout=TIMEOUT) as pool:
