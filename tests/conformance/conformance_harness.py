@@ -35,6 +35,8 @@ from qorm.embedded.console import format_value
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "conformance-public.jsonl"
 KNOWN_FAILURES = HERE / "known_failures.json"
+#: Records whose documented output is shown to be wrong, each with the argument.
+DOC_ERRORS = HERE / "doc_errors.json"
 
 #: Seconds one record may take (setup and expression) before it counts as a failure.
 TIMEOUT = 10.0
@@ -108,8 +110,18 @@ def write_known_failures(outcomes: list[Outcome], path: Path = KNOWN_FAILURES) -
 DOUBT_TAGS = ("doc-unusual", "doc-syntax-unverified", "doc-whitespace", "q4.1-dict-literal")
 
 
+def load_doc_errors(path: Path = DOC_ERRORS) -> dict[str, str]:
+    """``{record id: why its documented output is wrong}``."""
+    if not path.exists():
+        return {}
+    return {str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
 def _listed_reason(outcome: Outcome) -> str:
     """The known-failure reason: what differs, after the documentation's own doubt if any."""
+    shown = load_doc_errors().get(outcome.record.id)
+    if shown:
+        return f"[{shown}] {outcome.reason}"
     doubts = [t for t in outcome.record.tags if t in DOUBT_TAGS]
     if doubts:
         return f"[{doubts[0]}: {outcome.record.notes}] {outcome.reason}"

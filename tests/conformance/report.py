@@ -44,6 +44,13 @@ def rate_table(outcomes: list[harness.Outcome]) -> str:
         for tag in o.record.tags:
             per_tag[tag][0] += o.passed
             per_tag[tag][1] += 1
+    doc_errors = set(harness.load_doc_errors()) & {o.record.id for o in outcomes if not o.passed}
+    if doc_errors:
+        rest = total - len(doc_errors)
+        lines.append(
+            f"excluding {len(doc_errors)} records shown to be documentation errors "
+            f"(doc_errors.json): {passed}/{rest} ({100.0 * passed / max(rest, 1):.1f}%)"
+        )
     kinds = collections.Counter(_kind(o.reason) for o in outcomes if not o.passed)
     if kinds:
         lines.append("failures: " + ", ".join(f"{n} {k}" for k, n in kinds.most_common()))
