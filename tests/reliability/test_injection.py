@@ -181,3 +181,27 @@ def test_nul_in_a_symbol_is_refused(session: Session, recorder: Recorder) -> Non
         session.call("echo", "a\x00b")
     with pytest.raises(exc.SerializationError):
         session.exec(Trade.select().where(Trade.sym == "a\x00b"))
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    tables=st.lists(HOSTILE | st.sampled_from(["true", "none", "class", "if"]), max_size=6),
+    functions=st.lists(HOSTILE | st.sampled_from(["else", "as", "lambda"]), max_size=6),
+    columns=st.lists(HOSTILE | st.sampled_from(["from", "None", "async"]), max_size=6),
+)
+def test_codegen_names_are_plain_identifiers(
+    tables: list[str], functions: list[str], columns: list[str]
+) -> None:
+    """Whatever a server reflects, code generation only writes plain, distinct identifiers
+    (read-only use of qorm_codegen.naming: its names become Python source)."""
+    import keyword
+
+    from qorm_codegen.naming import ModelNamespace
+
+    ns = ModelNamespace(set(tables), set(functions))
+    for scope in (ns.classes, ns.functions, ns.columns(set(columns))):
+        names = list(scope.values())
+        assert len(set(names)) == len(names)
+        for name in names:
+            assert name.isidentifier() and name.isascii(), name
+            assert not keyword.iskeyword(name), name  # soft keywords are valid names
