@@ -324,3 +324,42 @@ class TestServeFlags:
         )
         assert code == 2
         assert "cannot load the TLS certificate" in capsys.readouterr().err
+
+
+def test_qorm_serve_tls_end_to_end(certificate: tuple[Path, Path], tmp_path: Path) -> None:
+    """``qorm serve --tls-cert --tls-key --users`` in a child process, reached over TLS."""
+    import os
+    import subprocess
+    import sys
+
+    users = tmp_path / "users"
+    users.write_text(f"alice:{hash_password(SECRET)}\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cert, key = certificate
+    cmd = [sys.executable, "-m", "qorm.embedded.serve_cli", "--port", str(port), "-q"]
+    cmd += ["--tls-cert", str(cert), "--tls-key", str(key), "--users", str(users)]
+    cmd += ["--max-connections", "4", "--idle-timeout", "30"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, env={**os.environ})
+    try:
+        ctx = trusting(cert)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = SyncConnection(
+                    port=port, tls=ctx, username="alice", password=SECRET, timeout=5
+                ).open()
+                break
+            except exc.ConnectionError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        with conn:
+            assert conn.query("{x+y}", 2, 3) == 5
+        with pytest.raises(exc.AuthenticationError):
+            SyncConnection(port=port, tls=ctx, username="alice", password="no", timeout=5).open()
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert SECRET.encode() not in err and b"rejected login of 'alice'" in err
