@@ -49,13 +49,26 @@ class Frame:
         self.cols = cols
 
 
+class Globals(dict[str, K]):
+    """The global variables. A table stored here has its symbol columns interned (factorized,
+    see :func:`kernels.intern`) on the way in, whichever path stores it: assignment, ``set``,
+    ``insert``/``upsert`` by name, in-place q-sql, IPC."""
+
+    def __setitem__(self, key: str, value: K) -> None:
+        if value.t >= 98 and value.t < 100:
+            from qorm.embedded import kernels
+
+            kernels.intern(value)
+        super().__setitem__(key, value)
+
+
 class Interp:
     """Holds the global state (variables by full name, current namespace) and evaluates."""
 
     def __init__(self) -> None:
         from qorm.embedded import builtins
 
-        self.g: dict[str, K] = {}
+        self.g: dict[str, K] = Globals()
         self.ctx = "."
         self.builtins: dict[str, K] = builtins.table()
         self.console = (25, 80)

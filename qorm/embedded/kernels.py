@@ -17,7 +17,7 @@ try:  # pandas' hash factorize is much faster than sorting for object (symbol) c
 except ImportError:  # pragma: no cover - pandas is optional
     _pd = None
 
-__all__ = ["Groups", "factorize", "group_rows", "sort_index"]
+__all__ = ["Groups", "factorize", "group_rows", "intern", "sort_index"]
 
 Q = QRuntimeError
 
@@ -121,6 +121,22 @@ def cached(arr: Any) -> tuple[Any, Any] | None:
     return None
 
 
+def intern(v: K) -> None:
+    """Factorize the symbol columns of a table (or keyed table) as it enters a variable, as
+    kdb+ interns symbols when they enter: the first group-by or join on the table is then as
+    fast as the next, and the cost is paid once, at insert time. Already-kept columns (an
+    unchanged column, or one whose factorization an append carried over) cost a lookup."""
+    if v.t == TABLE:
+        cols = list(v.d.values())
+    elif v.t == 99 and v.d[0].t == TABLE and v.d[1].t == TABLE:
+        cols = [*v.d[0].d.values(), *v.d[1].d.values()]
+    else:
+        return
+    for c in cols:
+        if c.t == SYM and len(c.d) > 1000:
+            factorize(c)
+
+
 def note_append(old: Any, added: Any, result: Any) -> None:
     """Carry a symbol column's cached factorization over an append (``insert``, ``upsert``,
     ``,:``): only the new rows are factorized, so a table that grows by small inserts does not
@@ -132,15 +148,25 @@ def note_append(old: Any, added: Any, result: Any) -> None:
     n_old = len(old)
     uniq_old = old[first_old].tolist()
     pos_old = {v: i for i, v in enumerate(uniq_old)}
-    new_vals = [v for v in dict.fromkeys(added.tolist()) if v not in pos_old]
+    # hash the added rows once; only their distinct values are looked up in Python
+    if _pd is not None:
+        add_codes, add_uniq = _pd.factorize(added)
+        add_codes = np.asarray(add_codes, dtype=np.int64)
+        add_uniq = list(add_uniq)
+    else:  # pragma: no cover - pandas is optional
+        add_uniq, add_codes = np.unique(added, return_inverse=True)
+        add_uniq, add_codes = list(add_uniq), add_codes.reshape(-1).astype(np.int64)
+    new_vals = [v for v in add_uniq if v not in pos_old]
     if not new_vals:
-        codes_add = np.fromiter((pos_old[v] for v in added.tolist()), np.int64, len(added))
+        lut = np.fromiter((pos_old[v] for v in add_uniq), np.int64, len(add_uniq))
+        codes_add = lut[add_codes] if len(added) else np.empty(0, dtype=np.int64)
         codes, first = np.concatenate([codes_old, codes_add]), first_old
     else:
         allv = sorted(uniq_old + new_vals)
         pos = {v: i for i, v in enumerate(allv)}
         rank_old = np.fromiter((pos[v] for v in uniq_old), np.int64, len(uniq_old))
-        codes_add = np.fromiter((pos[v] for v in added.tolist()), np.int64, len(added))
+        lut = np.fromiter((pos[v] for v in add_uniq), np.int64, len(add_uniq))
+        codes_add = lut[add_codes]
         codes = np.concatenate([rank_old[codes_old], codes_add])
         first = np.empty(len(allv), dtype=np.int64)
         first[rank_old] = first_old
