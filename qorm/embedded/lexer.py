@@ -194,27 +194,30 @@ def _wrap_int(t: int, v: Any) -> Any:
 _ESC = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"'}
 
 
+_OCTAL = frozenset("01234567")
+
+
 def _string(src: str, i: int) -> tuple[K, int]:
+    # q strings are bytes: text is UTF-8 encoded, an octal escape \ddd is one byte
     j = i + 1
-    out: list[str] = []
+    out = bytearray()
     while j < len(src) and src[j] != '"':
         ch = src[j]
         if ch == "\\" and j + 1 < len(src):
             nxt = src[j + 1]
             if nxt in _ESC:
-                out.append(_ESC[nxt])
+                out += _ESC[nxt].encode()
                 j += 2
                 continue
-            if nxt.isdigit() and j + 3 < len(src):
-                out.append(chr(int(src[j + 1 : j + 4], 8)))
+            if j + 3 < len(src) and all(c in _OCTAL for c in src[j + 1 : j + 4]):
+                out.append(int(src[j + 1 : j + 4], 8) & 0xFF)
                 j += 4
                 continue
-        out.append(ch)
+        out += ch.encode("utf-8")
         j += 1
     if j >= len(src):
         raise QRuntimeError('"')
-    s = "".join(out)
-    b = s.encode("utf-8")
+    b = bytes(out)
     if len(b) == 1:
         return atom(10, b[0]), j + 1
     return char_vec(b), j + 1

@@ -251,3 +251,13 @@ def test_compositions_and_reshape(q: Interpreter) -> None:
     assert q.eval("(0|+)[-5;2]") == 0
     assert q.eval("count each 2 3 4#til 5").tolist() == [3, 3]
     assert q.eval("count each first 2 3 4#til 5").tolist() == [4, 4, 4]
+
+
+def test_octal_escapes_are_bytes(q: Interpreter) -> None:
+    # q strings are bytes: "\302\200" is two bytes (the UTF-8 encoding of U+0080), not the
+    # UTF-8 encoding of the code points 0xC2 and 0x80
+    assert q.eval('count "\\302\\200"') == 2
+    assert q.eval('"\\302\\200"') == b"\xc2\x80"
+    assert q.eval('`int$"\\377\\001a"').tolist() == [255, 1, 97]
+    assert q.eval('count "\\303\\251"') == q.eval('count "\u00e9"') == 2
+    assert q.eval('"\\101"') == QChar("A")
