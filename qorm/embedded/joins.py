@@ -310,7 +310,9 @@ def _aj(names: list[str], x: K, y: K, keep_left_time: bool, fill_from_left: bool
     *eq, tcol = names
     tl, tr = _time_ints(xt.d[tcol], yt.d[tcol])
     pos, order, _, _ = _asof_index([xt.d[n] for n in eq], [yt.d[n] for n in eq], tl, tr)
-    ridx = np.where(pos >= 0, order[np.maximum(pos, 0)], count(yt))
+    # a row with no match takes row count(y) (out of range: nulls), also when y is empty
+    matched = order[np.maximum(pos, 0)] if len(order) else np.zeros(len(pos), np.int64)
+    ridx = np.where(pos >= 0, matched, count(yt))
     out = dict(xt.d)
     for c, v in yt.d.items():
         if c in eq:
