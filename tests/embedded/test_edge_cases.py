@@ -10,7 +10,7 @@ from qorm.embedded import Interpreter
 from qorm.model.reflect import meta_rows
 from qorm.protocol.decode import deserialize
 from qorm.protocol.encode import serialize
-from qorm.protocol.values import QKeyedTable, QTable
+from qorm.protocol.values import QDict, QKeyedTable, QTable
 from qorm_codegen.introspect import reflect
 
 
@@ -46,3 +46,29 @@ def test_aj_with_an_empty_right_table_gives_null_right_columns(q: Interpreter, f
     got = q.eval(f"{f}[enlist`b;l;select b, d from r]")
     assert np.isnan(np.asarray(got.columns["d"], dtype=float)).all()
     assert q.eval(f"count {f}[`a`b;0#l;r]") == 0
+
+
+def test_a_keyed_table_may_have_no_value_columns(q: Interpreter) -> None:
+    # ([a:1 2]) is kdb+ 4.1's dictionary literal (code.kx.com, Changes in 4.1), so the keyed
+    # table with every column in the key is written 1!([] a:1 2) or by deleting the values
+    for src in ("1!([] a:1 2)", "delete b from ([a:1 2] b:3 4)"):
+        kt = q.eval(src)
+        assert isinstance(kt, QKeyedTable)
+        assert list(kt.keys.columns) == ["a"]
+        assert list(kt.keys.columns["a"]) == [1, 2]
+        assert list(kt.values.columns) == []
+    assert q.eval("count 1!([] a:1 2)") == 2
+    assert q.eval("type 1!([] a:1 2)") == 99
+    assert isinstance(q.eval("([a:1 2])"), QDict)
+
+
+@pytest.mark.xfail(
+    reason="qorm.protocol.encode refuses a table with no columns (98 0 99 11 0 <0> 0 0 <0>), "
+    "which kdb+ sends as the value of a keyed table whose columns are all keys",
+    strict=True,
+)
+def test_a_keyed_table_with_no_value_columns_encodes(q: Interpreter) -> None:
+    kt = q.eval("1!([] a:1 2)")
+    again = deserialize(serialize(kt))
+    assert isinstance(again, QKeyedTable)
+    assert list(again.values.columns) == []
