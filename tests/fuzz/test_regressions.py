@@ -29,6 +29,9 @@ PARSER_FINDINGS = [
     ("-0x01", "ValueError in lexer._make_numeric: fromhex of '-0x01'"),
     ("-9 0x", "OverflowError in lexer._make_numeric: -9 into a byte vector"),
     ("0x0100 0n", "ValueError in lexer._convert: float('0x0100') in a mixed numeric vector"),
+    ("2824.01.02D03", "OverflowError in model.atom: a timestamp beyond 2262 (q: 0W or 'overflow)"),
+    ("0Ng 0n", "TypeError in lexer._make_numeric: float() of a null guid in a numeric vector"),
+    ("0 9999999999999999999 1m", "OverflowError in lexer._make_numeric: long out of range"),
 ]
 
 
