@@ -11,6 +11,7 @@ from qorm.embedded import parser
 from qorm.embedded.errors import QRuntimeError
 from qorm.embedded.functions import Builtin, Derived, Fn, Lambda, Prim, Projection, fn
 from qorm.embedded.model import (
+    CHAR,
     DICT,
     NULLS,
     SYM,
@@ -359,14 +360,52 @@ class Interp:
         if f.t == -SYM:
             # `t[...] indexes the global of that name
             return self.apply(self.lookup(str(f.d)), args)
-        if (
-            f.t in (-7, -6)
-            and int(f.d) in (-2, -1, 1, 2)
-            and len(args) == 1
-            and args[0] is not None
-        ):
-            return _write_handle(int(f.d), args[0], f)
+        if f.t in (-7, -6, -5) and len(args) == 1 and args[0] is not None:
+            h = int(f.d)
+            if h in (-2, -1, 1, 2):
+                return _write_handle(h, args[0], f)
+            return self.send_handle(h, args[0])
         return self.index(f, args)
+
+    def send_handle(self, h: int, x: K) -> K:
+        """``h x`` / ``neg[h] x``: a message to a connection handle. ``0`` is this process (the
+        message is evaluated here, as the server would); a negative handle pushes ``x`` as an
+        async message to that client of the embedded server (a tickerplant's publish).
+        An unknown handle raises q's error for it, the handle itself."""
+        if h == 0:
+            return self.run_message(x)
+        from qorm import exc
+        from qorm.embedded import server
+        from qorm.embedded.boundary import to_py
+
+        srv = server.current_server()
+        if srv is None or abs(h) not in srv.handles:
+            raise Q(str(abs(h)))
+        if h > 0:
+            # a sync request would wait for the client's answer inside the server's only
+            # thread, which is also the thread that would read it
+            raise Q("nyi: sync request to a client handle (use neg[h] x)")
+        try:
+            srv.push(-h, to_py(x))
+        except exc.QError as e:
+            raise Q(e.q_message) from None
+        return NIL
+
+    def run_message(self, x: K) -> K:
+        """Evaluate ``x`` as the server evaluates a message: a string is q source, a list
+        ``(f; args...)`` applies f (a string f is evaluated first)."""
+        from qorm.embedded.model import to_str
+
+        if x.t in (CHAR, -CHAR):
+            return self.run(to_str(x))
+        if x.t == 0 and x.d:
+            f = x.d[0]
+            if f.t in (CHAR, -CHAR):
+                f = self.run(to_str(f))
+            elif f.t == -SYM:
+                f = self.lookup(str(f.d))
+            return self.apply(f, list(x.d[1:]))
+        return x
 
     def call_lambda(self, lam: Lambda, args: list[K]) -> K:
         locals_: dict[str, K] = dict(zip(lam.params, args))

@@ -42,14 +42,15 @@ def _is_table(v: K) -> bool:
 
 #: the .z values computed on reference (handlers such as .z.pw are ordinary globals)
 Z_NAMES = frozenset(
-    {"p", "P", "d", "D", "t", "T", "n", "N", "z", "Z", "h", "o", "K", "k", "i", "u", "a"}
+    {"p", "P", "d", "D", "t", "T", "n", "N", "z", "Z", "h", "o", "K", "k", "i", "u", "a", "w"}
 )
 _EPOCH_NS = 946_684_800_000_000_000  # 2000.01.01 in Unix ns
 
 
 def z_value(ip: Interp, name: str) -> K:
     """``.z.p`` (UTC timestamp), ``.z.P`` (local), ``.z.d``/``.z.D``, ``.z.t``/``.z.T``,
-    ``.z.n``/``.z.N``, ``.z.z``/``.z.Z``, ``.z.h`` host, ``.z.o`` OS, ``.z.K``/``.z.k`` version."""
+    ``.z.n``/``.z.N``, ``.z.z``/``.z.Z``, ``.z.h`` host, ``.z.o`` OS, ``.z.K``/``.z.k`` version,
+    ``.z.w``/``.z.u`` the handle and user of the client being served (0i and ` outside)."""
     import os
     import socket
     import sys
@@ -80,8 +81,15 @@ def z_value(ip: Interp, name: str) -> K:
         return K(-14, np.int32(9131))  # 2025.01.01: the release date kdb+ reports
     if n == "i":
         return K(-6, np.int32(os.getpid()))
-    if n == "u":
-        return K(-11, "")
+    if name == "u":
+        from qorm.embedded import server
+
+        return K(-11, server.current_user())
+    if name == "w":
+        # the handle of the client whose message is evaluated; 0i outside a server, as in q
+        from qorm.embedded import server
+
+        return K(-6, np.int32(server.current_handle()))
     if n == "a":
         return K(-6, np.int32(0))
     raise Q(f".z.{name}")

@@ -728,7 +728,8 @@ def dyad(ip: Interp, g: str, x: K, y: K) -> K:
     if g == "?":
         return b.query_or_find(ip, [x, y])
     if g == "@":
-        return ip.apply(x, [y]) if x.t >= 100 else ip.index(x, [y])
+        # an int atom is a handle: h@x sends x, as h x does
+        return ip.apply(x, [y]) if x.t >= 100 or x.t in (-5, -6, -7) else ip.index(x, [y])
     if g == ".":
         return b.dot_apply(ip, x, y)
     if g in ("0:", "1:", "2:", "6:"):
