@@ -72,3 +72,15 @@ def test_a_keyed_table_with_no_value_columns_encodes(q: Interpreter) -> None:
     again = deserialize(serialize(kt))
     assert isinstance(again, QKeyedTable)
     assert list(again.values.columns) == []
+
+
+def test_functional_select_with_an_empty_dict_returns_every_column(q: Interpreter) -> None:
+    # code.kx.com (basics/funsql) documents a:() for all columns and says nothing of an empty
+    # dict; q code in the wild uses ?[x;c;0b;()!()] to select whole rows (e.g. an AquaQ
+    # exercise answer that writes the result to an HDB and shows every column back), so
+    # an empty dict, typed or not, is kept as "all columns", not "no columns"
+    q.eval("t:([] a:1 2 3; b:`x`y`z)")
+    for a in ("()", "()!()", "(`symbol$())!()"):
+        got = q.eval(f"?[t;enlist(>;`a;1);0b;{a}]")
+        assert list(got.columns) == ["a", "b"]
+        assert list(got.columns["a"]) == [2, 3]
