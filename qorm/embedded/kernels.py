@@ -17,7 +17,7 @@ try:  # pandas' hash factorize is much faster than sorting for object (symbol) c
 except ImportError:  # pragma: no cover - pandas is optional
     _pd = None
 
-__all__ = ["Groups", "factorize", "group_rows", "intern", "sort_index"]
+__all__ = ["Groups", "append_vector", "factorize", "group_rows", "intern", "sort_index"]
 
 Q = QRuntimeError
 
@@ -121,6 +121,46 @@ def cached(arr: Any) -> tuple[Any, Any] | None:
     return None
 
 
+#: growable column buffers: id(buffer) -> (weak reference to it, length in use)
+_GROW: dict[int, tuple[Any, int]] = {}
+#: columns shorter than this are appended by plain concatenation
+_GROW_MIN = 4096
+
+
+def append_vector(old: Any, added: Any) -> Any:
+    """``old, added`` for an append to a table column (``insert``, ``upsert``), amortized as a
+    q vector grows: the result is a view on a buffer with spare room, and the next append to
+    that result (the longest view of the buffer) writes into the spare room instead of copying
+    the whole column. Writes only ever go past the end of every existing view, so another
+    table holding an earlier view of the same buffer never sees them; an append to a shorter
+    view (the buffer has moved on) copies, as a plain join would."""
+    n, m = len(old), len(added)
+    base = old.base
+    if isinstance(base, np.ndarray) and base.dtype == old.dtype and base.ndim == 1:
+        kept = _GROW.get(id(base))
+        if (
+            kept is not None
+            and kept[0]() is base
+            and kept[1] == n
+            and n + m <= len(base)
+            and old.ctypes.data == base.ctypes.data
+            and old.strides == base.strides
+        ):
+            base[n : n + m] = added
+            _GROW[id(base)] = (kept[0], n + m)
+            return base[: n + m]
+    if n + m < _GROW_MIN:
+        return np.concatenate([old, added])
+    buf = np.empty(n + m + (n + m) // 2, dtype=old.dtype)
+    buf[:n] = old
+    buf[n : n + m] = added
+    if len(_GROW) > 256:
+        for k in [k for k, v in _GROW.items() if v[0]() is None]:
+            del _GROW[k]
+    _GROW[id(buf)] = (weakref.ref(buf), n + m)
+    return buf[: n + m]
+
+
 def intern(v: K) -> None:
     """Factorize the symbol columns of a table (or keyed table) as it enters a variable, as
     kdb+ interns symbols when they enter: the first group-by or join on the table is then as
@@ -160,14 +200,14 @@ def note_append(old: Any, added: Any, result: Any) -> None:
     if not new_vals:
         lut = np.fromiter((pos_old[v] for v in add_uniq), np.int64, len(add_uniq))
         codes_add = lut[add_codes] if len(added) else np.empty(0, dtype=np.int64)
-        codes, first = np.concatenate([codes_old, codes_add]), first_old
+        codes, first = append_vector(codes_old, codes_add), first_old
     else:
         allv = sorted(uniq_old + new_vals)
         pos = {v: i for i, v in enumerate(allv)}
         rank_old = np.fromiter((pos[v] for v in uniq_old), np.int64, len(uniq_old))
         lut = np.fromiter((pos[v] for v in add_uniq), np.int64, len(add_uniq))
         codes_add = lut[add_codes]
-        codes = np.concatenate([rank_old[codes_old], codes_add])
+        codes = append_vector(rank_old[codes_old], codes_add)
         first = np.empty(len(allv), dtype=np.int64)
         first[rank_old] = first_old
         added_first = first_rows(codes_add, len(allv))

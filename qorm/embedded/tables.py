@@ -400,7 +400,11 @@ def _append(t: K, add: dict[str, K]) -> K:
         elif c.t == 0:
             out[n] = K(0, [*c.d, *list_items(a)]) if a.t != 0 else K(0, [*c.d, *a.d])
         else:
-            out[n] = join(c, a)
+            if c.t > 0 and c.t == a.t and getattr(a.d, "ndim", 0) == 1:
+                # amortized growth: an insert into a big table does not copy the table
+                out[n] = K(c.t, kernels.append_vector(c.d, a.d))
+            else:
+                out[n] = join(c, a)
             out[n].a = 0 if c.a == 1 else c.a
             if c.t == SYM and a.t == SYM:
                 kernels.note_append(c.d, a.d, out[n].d)
