@@ -4,7 +4,8 @@
     python benchmarks/fuzz_codec.py --target deserialize --seconds 300
     python benchmarks/fuzz_codec.py --engine random --seconds 30      # without atheris
 
-Targets (tests/fuzz/targets.py): ``deserialize``, ``decompress``, ``parser``, ``server``.
+Targets (tests/fuzz/targets.py): ``deserialize``, ``decompress``, ``decompress_diff`` (the C
+decompressor against the Python one, when the extension is built), ``parser``, ``server``.
 Each input must end in a value or the target's documented exception, within ``--timeout``
 seconds and ``--rss-mb`` of memory.
 
@@ -37,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-TARGET_NAMES = ("deserialize", "decompress", "parser", "server")
+TARGET_NAMES = ("deserialize", "decompress", "decompress_diff", "parser", "server")
 INTERESTING = [0, 1, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF]
 
 

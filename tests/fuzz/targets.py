@@ -10,6 +10,7 @@ target     what it drives                                 documented errors
 deserialize ``qorm.protocol.deserialize`` on the bytes     ``DeserializationError``
 decompress ``qorm.protocol.decompress`` on the bytes with  ``DeserializationError``
            a compressed header put in front
+decompress_diff the C decompressor against the Python one   both refuse, or agree byte for byte
 parser     ``qorm.embedded.parser.parse`` on the text     ``QError`` (q's ``'parse`` errors)
 server     a server-role ``Connection`` fed the bytes in  ``ProtocolError``,
            pieces (handshake, framing, decoding) and the  ``DeserializationError``
@@ -20,6 +21,7 @@ server     a server-role ``Connection`` fed the bytes in  ``ProtocolError``,
 from __future__ import annotations
 
 import contextlib
+import importlib
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +50,29 @@ def fuzz_decompress(data: bytes) -> None:
     # What comes out is a whole message of the size it announced.
     assert len(out) == int.from_bytes(data[:4].ljust(4, b"\0"), "little")
     fuzz_deserialize(out)
+
+
+def fuzz_decompress_diff(data: bytes) -> None:
+    """The C decompressor (``qorm.protocol._speedups``, when built) against the Python one:
+    the same bytes out, or both refuse with DeserializationError."""
+    # (``qorm.protocol.compress`` is also the name of a function: fetch the module itself.)
+    module = importlib.import_module("qorm.protocol.compress")
+    c_version = getattr(module, "_c_decompress", None)
+    if c_version is None:
+        return  # no C extension built: nothing to compare
+    message = bytes([1, 0, 1, 0]) + struct.pack("<I", len(data) + 8) + data
+    try:
+        want: bytes | Exception = module._decompress_py(message)
+    except exc.DeserializationError as e:
+        want = e
+    try:
+        got: bytes | Exception = c_version(message)
+    except exc.DeserializationError as e:
+        got = e
+    if isinstance(want, Exception) or isinstance(got, Exception):
+        assert type(want) is type(got), f"python: {want!r}, C: {got!r}"
+    else:
+        assert got == want, "the C and Python decompressors disagree"
 
 
 def fuzz_parser(data: bytes) -> None:
@@ -89,6 +114,7 @@ def fuzz_server(data: bytes) -> None:
 TARGETS: Final[dict[str, Callable[[bytes], None]]] = {
     "deserialize": fuzz_deserialize,
     "decompress": fuzz_decompress,
+    "decompress_diff": fuzz_decompress_diff,
     "parser": fuzz_parser,
     "server": fuzz_server,
 }
@@ -96,5 +122,5 @@ TARGETS: Final[dict[str, Callable[[bytes], None]]] = {
 
 def corpus(target: str) -> list[bytes]:
     """The checked-in seed inputs of ``target`` (tests/data/fuzz/<target>/)."""
-    folder = CORPUS / target
+    folder = CORPUS / ("decompress" if target == "decompress_diff" else target)
     return [p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()]
