@@ -7,16 +7,21 @@ For sync and async connections and sessions: the error arrives within the timeou
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from qorm import exc
+from qorm.embedded.server import EmbeddedServer
 from qorm.engine import Engine
 from qorm.session import AsyncSession, Session
 from qorm.transport.aio import AsyncConnection
 from qorm.transport.sync import SyncConnection
+from tests.reliability.certs import make_certificate, trusting
 from tests.reliability.conftest import assert_no_other_tasks
 from tests.reliability.proxy import FaultProxy
 
@@ -214,3 +219,55 @@ class TestSession:
             with pytest.raises(exc.ConnectionError):
                 await session.raw("3+3")
         assert_no_other_tasks()
+
+
+class TestTLS:
+    """The same faults under TLS: corrupted or cut records end in qorm errors, never hangs."""
+
+    @pytest.fixture
+    def tls_proxy(self, tmp_path: Path) -> Iterator[tuple[FaultProxy, ssl.SSLContext]]:
+        cert, key = make_certificate(tmp_path)
+        with (
+            EmbeddedServer(port=0, tls=(cert, key)) as server,
+            FaultProxy(server.port) as proxy,
+        ):
+            yield proxy, trusting(cert)
+
+    @pytest.mark.parametrize("fault", ["truncate", "corrupt", "blackhole", "reset"])
+    def test_sync(self, tls_proxy: tuple[FaultProxy, ssl.SSLContext], fault: str) -> None:
+        proxy, ctx = tls_proxy
+        conn = SyncConnection(host="localhost", port=proxy.port, tls=ctx, timeout=TIMEOUT).open()
+        assert conn.query("1+1") == 2
+        self._inject(proxy, fault)
+        start = time.monotonic()
+        with pytest.raises(exc.ConnectionError):
+            conn.query("til 1000")
+        assert time.monotonic() - start < LATE
+        assert conn.broken
+        conn.close()
+
+    @pytest.mark.parametrize("fault", ["truncate", "corrupt", "blackhole", "reset"])
+    async def test_async(self, tls_proxy: tuple[FaultProxy, ssl.SSLContext], fault: str) -> None:
+        proxy, ctx = tls_proxy
+        conn = await AsyncConnection(
+            host="localhost", port=proxy.port, tls=ctx, timeout=TIMEOUT
+        ).open()
+        assert await conn.query("1+1") == 2
+        self._inject(proxy, fault)
+        with pytest.raises(exc.ConnectionError):
+            await conn.query("til 1000")
+        assert conn.broken
+        await conn.close()
+        assert_no_other_tasks()
+
+    @staticmethod
+    def _inject(proxy: FaultProxy, fault: str) -> None:
+        if fault == "truncate":
+            proxy.truncate = 20
+        elif fault == "corrupt":
+            proxy.corrupt = 30  # inside the record: its MAC fails
+        elif fault == "blackhole":
+            proxy.blackhole = True
+        else:
+            threading.Timer(0.05, proxy.reset_all).start()
+            proxy.blackhole = True
