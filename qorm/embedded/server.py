@@ -639,6 +639,10 @@ class EmbeddedServer:
             client.outbox.popleft()
         if self._selector is not None and client.sock.fileno() in self._clients:
             self._selector.modify(client.sock, selectors.EVENT_READ, client)
+            # Requests TLS already decrypted are invisible to the selector: serve them now,
+            # or a client that pipelined them would wait for replies that never come.
+            if isinstance(client.sock, ssl.SSLSocket) and client.sock.pending():
+                self._read(client)
 
     def _reap_stalled(self) -> None:
         now = time.monotonic()

@@ -21,6 +21,8 @@ from qorm.embedded import serve_cli
 from qorm.embedded.auth import hash_password, load_users, verify_password
 from qorm.embedded.auth import main as auth_main
 from qorm.embedded.server import EmbeddedServer
+from qorm.protocol import serialize
+from qorm.protocol.constants import MessageType
 from qorm.transport.aio import AsyncConnection
 from qorm.transport.sync import SyncConnection
 from tests.reliability.certs import make_certificate, trusting
@@ -363,3 +365,30 @@ def test_qorm_serve_tls_end_to_end(certificate: tuple[Path, Path], tmp_path: Pat
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert SECRET.encode() not in err and b"rejected login of 'alice'" in err
+
+
+def test_tls_pipelined_requests_with_backpressure(certificate: tuple[Path, Path]) -> None:
+    """Many requests in a few TLS records, big replies: the server stops reading while its
+    replies back up, and must then serve what TLS had already decrypted."""
+    big = b"r" * 8_000_000  # more than socket buffers hold: the first reply backs up
+    n = 4
+    with EmbeddedServer(executor=lambda value: big, tls=certificate) as server:
+        ctx = trusting(certificate[0])
+        with (
+            socket.create_connection(("127.0.0.1", server.port), timeout=20) as raw,
+            ctx.wrap_socket(raw, server_hostname="localhost") as sock,
+        ):
+            sock.sendall(b"u:p\x06\x00")
+            assert sock.recv(1) == b"\x06"
+            request = bytes.fromhex("01010000110000000a0003000000322b33")  # "2+3", sync
+            # A first request longer than a TLS record: the server reads exactly its rest,
+            # so the small ones after it wait, decrypted, inside the TLS layer.
+            first = serialize(b"q" * 30_000, msgtype=MessageType.SYNC)
+            sock.sendall(first + request * (n - 1))
+            want = n * (8 + 6 + len(big))
+            got = 0
+            while got < want:
+                chunk = sock.recv(1 << 20)
+                assert chunk, "the server closed the connection"
+                got += len(chunk)
+            assert got == want
