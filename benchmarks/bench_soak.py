@@ -3,6 +3,7 @@
     python benchmarks/bench_soak.py                      # 8 threads + 200 tasks, 60 s
     python benchmarks/bench_soak.py --seconds 600 --threads 16 --tasks 500
     python benchmarks/bench_soak.py --in-process         # server thread in this process
+    python benchmarks/bench_soak.py --tls                # over TLS (a certificate made now)
 
 The server (``qorm serve``, the embedded q engine) runs in a child process by default, so the
 client's memory and the server's are measured apart. Every request is one of: a lambda applied
@@ -22,8 +23,10 @@ import asyncio
 import math
 import os
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -101,13 +104,37 @@ def free_port() -> int:
         return port
 
 
-def start_server(in_process: bool) -> tuple[Engine, subprocess.Popen[bytes] | None]:
+def make_certificate(folder: str) -> tuple[str, str]:
+    """A self-signed certificate for localhost, made with the openssl command."""
+    cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+    subject = ["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"]
+    cmd = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+    subprocess.run([*cmd, "-keyout", key, "-out", cert, *subject], check=True, capture_output=True)
+    return cert, key
+
+
+def start_server(
+    in_process: bool, tls_folder: str | None = None
+) -> tuple[Engine, subprocess.Popen[bytes] | None]:
+    tls_args: list[str] = []
+    context: ssl.SSLContext | None = None
+    if tls_folder is not None:
+        cert, key = make_certificate(tls_folder)
+        tls_args = ["--tls-cert", cert, "--tls-key", key]
+        context = ssl.create_default_context(cafile=cert)
     if in_process:
-        return Engine.embedded(), None
+        if context is None:
+            return Engine.embedded(), None
+        from qorm.embedded.server import EmbeddedServer
+
+        server = EmbeddedServer(port=0, tls=(tls_args[1], tls_args[3]))
+        engine = Engine(host="localhost", port=server.start(), timeout=30, tls=context)
+        engine._server = server  # disposed with the engine
+        return engine, None
     port = free_port()
     cmd = [sys.executable, "-m", "qorm.embedded.serve_cli", "--port", str(port), "--quiet"]
-    proc = subprocess.Popen(cmd, cwd=ROOT)
-    engine = Engine(port=port, timeout=30)
+    proc = subprocess.Popen(cmd + tls_args, cwd=ROOT)
+    engine = Engine(host="localhost", port=port, timeout=30, tls=context)
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -170,8 +197,10 @@ def soak(
     in_process: bool,
     warmup: float,
     max_growth_mb: float,
+    tls: bool = False,
 ) -> dict[str, Any]:
-    engine, proc = start_server(in_process)
+    with tempfile.TemporaryDirectory() as folder:  # the server has read the cert once started
+        engine, proc = start_server(in_process, folder if tls else None)
     server_pid = proc.pid if proc is not None else None
     threads_before = set(threading.enumerate())
     try:
@@ -251,6 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-process", action="store_true", help="server thread in-process")
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds before measuring RSS")
     parser.add_argument("--max-growth-mb", type=float, default=20.0)
+    parser.add_argument("--tls", action="store_true", help="serve and connect over TLS")
     args = parser.parse_args(argv)
     r = soak(
         args.seconds,
@@ -261,8 +291,10 @@ def main(argv: list[str] | None = None) -> int:
         args.in_process,
         args.warmup,
         args.max_growth_mb,
+        args.tls,
     )
     where = "in-process server" if args.in_process else "server in a child process"
+    where += ", TLS" if args.tls else ""
     print(
         f"soak: {args.threads} threads + {args.tasks} asyncio tasks, {where}, {r['seconds']:.1f} s"
     )

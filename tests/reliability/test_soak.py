@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -22,7 +23,10 @@ def load_bench() -> ModuleType:
     return module
 
 
-def test_short_soak_in_process() -> None:
+@pytest.mark.parametrize("tls", [False, True])
+def test_short_soak_in_process(tls: bool) -> None:
+    if tls and shutil.which("openssl") is None:
+        pytest.skip("the openssl command is needed to make a test certificate")
     bench = load_bench()
     r = bench.soak(
         seconds=3.0,
@@ -33,6 +37,7 @@ def test_short_soak_in_process() -> None:
         in_process=True,
         warmup=1.0,
         max_growth_mb=50.0,
+        tls=tls,
     )
     assert r["errors"] == 0, r["error_kinds"]
     assert r["sync_requests"] > 0 and r["async_requests"] > 0
