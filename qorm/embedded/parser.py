@@ -507,9 +507,17 @@ def _build(terms: list[Node], i: int) -> Node:
 
 
 def parse_statement(src: str) -> Node:
-    """Parse one statement (which may hold several ``;``-separated expressions)."""
-    p = _P(src)
-    body = p.statements("EOF")
+    """Parse one statement (which may hold several ``;``-separated expressions).
+
+    Bad source raises a q error, never a Python one: a literal the lexer cannot convert (a
+    date out of range, a long too big, a stray octal escape) is ``'parse``."""
+    try:
+        p = _P(src)
+        body = p.statements("EOF")
+    except QRuntimeError:
+        raise
+    except (ValueError, OverflowError, TypeError, AssertionError, IndexError, KeyError) as e:
+        raise QRuntimeError("parse") from e
     if len(body) == 1:
         return body[0]
     return ("seq", body)

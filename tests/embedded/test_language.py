@@ -261,3 +261,23 @@ def test_octal_escapes_are_bytes(q: Interpreter) -> None:
     assert q.eval('`int$"\\377\\001a"').tolist() == [255, 1, 97]
     assert q.eval('count "\\303\\251"') == q.eval('count "\u00e9"') == 2
     assert q.eval('"\\101"') == QChar("A")
+
+
+BAD_LITERALS = ["é", "aé", "2024.01.82", "2024.13.01", "0Ns", "-0x01", "-9 0x"]
+BAD_LITERALS += ["0x0100 0n", "2824.01.02D03", "0Ng 0n", "0 9999999999999999999 1m"]
+
+
+@pytest.mark.parametrize("src", BAD_LITERALS)
+def test_bad_literals_are_q_errors(q: Interpreter, src: str) -> None:
+    # findings of the parser fuzzer (tests/fuzz/test_regressions.py): q errors, not Python ones
+    from qorm.embedded.parser import parse
+
+    with pytest.raises(QRuntimeError):
+        parse(src)
+    with pytest.raises(QRuntimeError):
+        q.eval(src)
+
+
+def test_utf8_strings_and_symbols_still_parse(q: Interpreter) -> None:
+    assert q.eval('count "é"') == 2
+    assert q.eval('`$"é"') == "é"
