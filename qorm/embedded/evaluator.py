@@ -496,10 +496,41 @@ def join_in_place(old: K, v: K) -> K:
     if old.t == DICT and old.d[0].t == TABLE:
         from qorm.embedded.tables import upsert_value
 
-        return upsert_value(None, old, v)
+        return upsert_value(None, old, _rows_as_columns(old, v))
     if 0 < old.t < 20 and len(old.d) and abs(v.t) != old.t and v.t != 0:
         raise Q("type")
+    # a dict of simple values takes a dict of values of that type only (ref/join)
+    if (
+        old.t == DICT
+        and 0 < old.d[1].t < 20
+        and count(old)
+        and v.t == DICT
+        and v.d[1].t != old.d[1].t
+    ):
+        raise Q("type")
+    if old.t == 0 and old.d and 0 <= v.t < 20 and _depth(old) == _depth(v) + 1:
+        # "if the rank of x is one higher than that of y, y is implicitly enlisted"
+        # (code.kx.com ref/join): s:enlist 1 2 3; s,:4 5 6 gives (1 2 3;4 5 6)
+        return K(0, [*old.d, v])
     return join(old, v)
+
+
+def _rows_as_columns(kt: K, v: K) -> K:
+    """``kt,:((`c;5;6);(`d;7;8))``: a general list of records (each a general list with one
+    item per column) appends those rows; it is turned into the list of columns upsert takes.
+    A list with one item per column stays a list of columns (a single record or columns)."""
+    ncols = len(kt.d[0].d) + len(kt.d[1].d)
+    rows = v.d if v.t == 0 else None
+    if not rows or len(rows) == ncols or any(r.t != 0 or len(r.d) != ncols for r in rows):
+        return v
+    return K(0, [klist([r.d[j] for r in rows]) for j in range(ncols)])
+
+
+def _depth(x: K) -> int:
+    """The rank of a list as ``,:`` counts it: the recursive depth of its first item."""
+    if x.t == 0:
+        return 1 + (_depth(x.d[0]) if x.d else 0)
+    return 1 if 0 < x.t < 20 else 0
 
 
 def _write_handle(h: int, x: K, f: K) -> K:

@@ -281,3 +281,22 @@ def test_bad_literals_are_q_errors(q: Interpreter, src: str) -> None:
 def test_utf8_strings_and_symbols_still_parse(q: Interpreter) -> None:
     assert q.eval('count "é"') == 2
     assert q.eval('`$"é"') == "é"
+
+
+def test_join_assign_follows_ref_join(q: Interpreter) -> None:
+    # code.kx.com ref/join: ,: keeps a simple list's type, enlists y when x's rank is one
+    # higher, and appends records to a keyed table
+    assert [list(v) for v in q.eval("s:enlist 1 2 3; s,:4 5 6; s")] == [[1, 2, 3], [4, 5, 6]]
+    assert q.eval("count enlist[1 2 3],4 5 6") == 4  # x:x,y differs
+    assert q.eval('l:("ab";"cd"); l,:"ef"; l') == [b"ab", b"cd", b"ef"]
+    assert q.eval("s:(::;3;4); s,:5f; count s") == 4
+    with pytest.raises(QRuntimeError):
+        q.eval("s:1 2 3; s,:5f")
+    q.eval("d:([a:1;b:2]); d,:([a:3;c:4])")
+    assert list(q.eval("value d")) == [3, 2, 4]
+    with pytest.raises(QRuntimeError):
+        q.eval("d,:([d:5f])")
+    kt = q.eval("t:([k:`a`b]a:1 2;b:3 4); t,:((`c;5;6);(`d;7;8)); t,:([k:`e;a:1;b:3]); t")
+    assert list(kt.keys.columns["k"]) == ["a", "b", "c", "d", "e"]
+    assert list(kt.values.columns["a"]) == [1, 2, 5, 7, 1]
+    assert list(kt.values.columns["b"]) == [3, 4, 6, 8, 3]
