@@ -487,6 +487,21 @@ def join_in_place(old: K, v: K) -> K:
     """``x,:y`` (and ``.[`x;();,;y]``): appending keeps x's type, as kdb+ checks it."""
     from qorm.embedded.verbs import join
 
+    if old.t == TABLE and 0 <= v.t < 20 and v.d is not None and count(v) and old.d:
+        # a table is a list of records: y of rank 1 (5 6, (`a;1)) is one record, y of rank 2
+        # ((7 8;9 10)) a list of records (code.kx.com ref/join)
+        from qorm.embedded.lists import flip
+        from qorm.embedded.tables import insert_value
+
+        record = K(0, list_items(v))
+        if _depth(v) <= 1 or (count(v) == len(old.d) and v.t == 0 and v.d[0].t == 10):
+            # one record (a record may start with a string: ("ef";`c))
+            try:
+                return insert_value(old, record)[0]
+            except QRuntimeError:
+                if _depth(v) <= 1:
+                    raise
+        return insert_value(old, flip(None, v))[0]
     if old.t == TABLE and v.t in (TABLE, DICT, 0):
         from qorm.embedded.tables import insert_value, upsert_value
 

@@ -300,3 +300,15 @@ def test_join_assign_follows_ref_join(q: Interpreter) -> None:
     assert list(kt.keys.columns["k"]) == ["a", "b", "c", "d", "e"]
     assert list(kt.values.columns["a"]) == [1, 2, 5, 7, 1]
     assert list(kt.values.columns["b"]) == [3, 4, 6, 8, 3]
+
+
+def test_join_assign_to_a_table_appends_records(q: Interpreter) -> None:
+    # code.kx.com ref/join: t,:5 6 appends one record, t,:(7 8;9 10) two
+    t = q.eval("t:([]a:1 2;b:3 4); t,:5 6; t,:(7 8;9 10); t")
+    assert list(t.columns["a"]) == [1, 2, 5, 7, 9]
+    assert list(t.columns["b"]) == [3, 4, 6, 8, 10]
+    u = q.eval('u:([]c:("ab";"cd");s:`a`b); u,:("ef";`c); u,:(("gh";`d);("ij";`e)); u')
+    assert u.columns["c"] == [b"ab", b"cd", b"ef", b"gh", b"ij"]
+    assert list(u.columns["s"]) == ["a", "b", "c", "d", "e"]
+    with pytest.raises(QRuntimeError):
+        q.eval("t,:1 2 3")
