@@ -16,6 +16,7 @@ from qorm.embedded.model import (
     INFS,
     INT_TYPES,
     NULLS,
+    NUMERIC,
     SYM,
     TABLE,
     K,
@@ -425,9 +426,22 @@ def _moving_apply(x: K, f: Callable[[K, Any], K]) -> K:
         return K(TABLE, {c: _moving_apply(v, f) for c, v in x.d.items()})
     if x.t == DICT:
         return K(DICT, (x.d[0], _moving_apply(x.d[1], f)))
+    if x.t == 0 and x.d and _same_vectors(x.d):
+        # a list of equal vectors (a dict's values): the window runs over the items, each
+        # position on its own (2 mdev `a`b!(10 21 3;4 5 6) is a|0 0 0, b|3 8 1.5)
+        t = x.d[0].t
+        mat = np.stack([i.d for i in x.d])
+        cols = [f(K(t, mat[:, j]), to_float(t, mat[:, j])) for j in range(mat.shape[1])]
+        out = np.stack([c.d for c in cols], axis=1)
+        return K(0, [K(cols[0].t, row) for row in out])
     if x.t <= 0:
         raise Q("type")
     return f(x, to_float(x.t, x.d))
+
+
+def _same_vectors(items: list[K]) -> bool:
+    t, n = items[0].t, count(items[0])
+    return t in NUMERIC and n > 0 and all(i.t == t and count(i) == n for i in items)
 
 
 def _moving(name: str, f: Callable[[Any, int], Any]) -> None:

@@ -312,3 +312,11 @@ def test_join_assign_to_a_table_appends_records(q: Interpreter) -> None:
     assert list(u.columns["s"]) == ["a", "b", "c", "d", "e"]
     with pytest.raises(QRuntimeError):
         q.eval("t,:1 2 3")
+
+
+def test_moving_functions_over_a_dict_of_vectors(q: Interpreter) -> None:
+    # code.kx.com ref/count and ref/dev: the window runs over the dict's items
+    q.eval("d:`a`b!(10 21 3;4 5 6)")
+    assert [list(v) for v in q.eval("2 mcount d").values_] == [[1, 1, 1], [2, 2, 2]]
+    assert [list(v) for v in q.eval("2 mdev d").values_] == [[0, 0, 0], [3, 8, 1.5]]
+    assert [list(v) for v in q.eval("2 msum d").values_] == [[10, 21, 3], [14, 26, 9]]
