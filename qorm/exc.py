@@ -50,7 +50,7 @@ class QormError(Exception):
     """Base class of every error qorm raises."""
 
 
-class ConnectionError(QormError, builtins.ConnectionError):  # noqa: A001 - the seed's name
+class ConnectionError(QormError, builtins.ConnectionError):  # the seed API names it so
     """The connection failed, broke, or timed out.
 
     It is also a subclass of the builtin ``ConnectionError`` (and so of ``OSError``), so code
