@@ -149,7 +149,8 @@ def append_vector(old: Any, added: Any) -> Any:
             base[n : n + m] = added
             _GROW[id(base)] = (kept[0], n + m)
             return base[: n + m]
-    if n + m < _GROW_MIN:
+    if n + m < _GROW_MIN or n == 0:
+        # small, or a first load into an empty table: exact size (no spare room to pay for)
         return np.concatenate([old, added])
     buf = np.empty(n + m + (n + m) // 2, dtype=old.dtype)
     buf[:n] = old
