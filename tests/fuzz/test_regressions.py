@@ -1,9 +1,9 @@
 """Findings of the fuzzers, kept as regression tests.
 
-The q lexer/parser belongs to the embedded engine (qorm/embedded/lexer.py, parser.py); its
-findings are expected failures here until it is fixed. The documented behaviour: bad q source
-raises a q error (``qorm.exc.QError``, e.g. ``'parse``), never a Python exception.
-Found with ``python benchmarks/fuzz_codec.py --target parser`` (random and atheris engines).
+The q lexer/parser (qorm/embedded/lexer.py, parser.py): bad q source raises a q error
+(``qorm.exc.QError``, e.g. ``'parse``), never a Python exception. Found with
+``python benchmarks/fuzz_codec.py --target parser`` (random and atheris engines), fixed in the
+engine (4ee0ca5 and 8a6df97), kept here so they stay fixed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from qorm.embedded.parser import parse
 from tests.fuzz.targets import corpus, fuzz_server
 
 PARSER_FINDINGS = [
-    # (source, what goes wrong today)
+    # (source, what went wrong before the fix)
     ("é", "AssertionError in lexer.tokenize: a non-ASCII letter starts a name _NAME cannot match"),
     ("aé", "AssertionError in lexer.tokenize (non-ASCII letter inside a name)"),
     ('"\\00"', "ValueError in lexer._string: a 2-digit octal escape parsed as int('00\"', 8)"),
@@ -36,13 +36,11 @@ PARSER_FINDINGS = [
 
 
 @pytest.mark.parametrize(("source", "problem"), PARSER_FINDINGS)
-@pytest.mark.xfail(reason="embedded lexer/parser raises Python errors on bad q", strict=False)
 def test_parser_finding(source: str, problem: str) -> None:
     with contextlib.suppress(exc.QError):
         parse(source)
 
 
-@pytest.mark.xfail(reason="embedded lexer/parser raises Python errors on bad q", strict=False)
 @settings(max_examples=200, deadline=None, database=None)
 @given(
     st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
