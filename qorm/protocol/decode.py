@@ -348,7 +348,8 @@ class _Decoder:
             keys, pos = self.read(pos)
             values, pos = self.read(pos)
             if isinstance(keys, QTable) and isinstance(values, QTable):
-                if len(keys) != len(values):
+                # a value table with no columns (every column is a key) has no row count
+                if len(keys) != len(values) and values.columns:
                     _fail(start, "keyed table: key and value row counts differ")
                 return QKeyedTable(keys, values, t == c.SORTED_DICT), pos
             if _is_column(keys) and _is_column(values) and len(keys) != len(values):

@@ -607,9 +607,9 @@ class _Encoder:
             raise
 
     def write_table(self, obj: QTable) -> None:
+        # A table may have no columns: the value side of a keyed table whose columns are all
+        # keys (1!([] a:1 2)) is one, and kdb+ sends it as 98 0 99, `symbol$() and ().
         names = list(obj.columns)
-        if not names:
-            raise _PathError("a table needs at least one column")
         rows = len(obj)
         for name, col in obj.columns.items():
             if not isinstance(col, (np.ndarray, QVector, QList, list, tuple, bytes, _SymbolBytes)):

@@ -62,16 +62,13 @@ def test_a_keyed_table_may_have_no_value_columns(q: Interpreter) -> None:
     assert isinstance(q.eval("([a:1 2])"), QDict)
 
 
-@pytest.mark.xfail(
-    reason="qorm.protocol.encode refuses a table with no columns (98 0 99 11 0 <0> 0 0 <0>), "
-    "which kdb+ sends as the value of a keyed table whose columns are all keys",
-    strict=False,
-)
 def test_a_keyed_table_with_no_value_columns_encodes(q: Interpreter) -> None:
     kt = q.eval("1!([] a:1 2)")
     again = deserialize(serialize(kt))
     assert isinstance(again, QKeyedTable)
     assert list(again.values.columns) == []
+    assert list(again.keys.columns["a"]) == [1, 2]
+    assert serialize(again) == serialize(kt)
 
 
 def test_functional_select_with_an_empty_dict_returns_every_column(q: Interpreter) -> None:
