@@ -8,7 +8,7 @@ the test server in :mod:`qorm.testing`.
 from __future__ import annotations
 
 from qorm import exc
-from qorm.engine import Engine
+from qorm.engine import Engine, Reconnect
 from qorm.exc import (
     AuthenticationError,
     ConnectionError,
@@ -184,6 +184,7 @@ __all__ = [
     "QueryError",
     "Real",
     "Row",
+    "Reconnect",
     "ReflectionError",
     "SchemaError",
     "Second",
