@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from qorm.embedded.errors import QRuntimeError
+from qorm.protocol.constants import TYPE_CHARS as _PROTOCOL_TYPE_CHARS
 
 __all__ = [
     "DTYPES",
@@ -66,27 +67,7 @@ DTYPES: dict[int, Any] = {
     19: np.int32,
 }
 
-TYPE_CHARS = {
-    0: " ",
-    1: "b",
-    2: "g",
-    4: "x",
-    5: "h",
-    6: "i",
-    7: "j",
-    8: "e",
-    9: "f",
-    10: "c",
-    11: "s",
-    12: "p",
-    13: "m",
-    14: "d",
-    15: "z",
-    16: "n",
-    17: "u",
-    18: "v",
-    19: "t",
-}
+TYPE_CHARS = dict(_PROTOCOL_TYPE_CHARS)
 CHAR_TYPES = {v: k for k, v in TYPE_CHARS.items() if k}
 TYPE_NAMES = {
     "boolean": 1,

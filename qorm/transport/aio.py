@@ -17,7 +17,6 @@ from typing import Any
 
 from qorm import exc
 from qorm.protocol.connection import (
-    DEFAULT_MAX_MESSAGE_SIZE,
     NEED_DATA,
     Connection,
     ConnectionClosed,
@@ -27,11 +26,11 @@ from qorm.protocol.connection import (
     ProtocolError,
     Role,
 )
-from qorm.protocol.constants import CAPABILITY_MAX, MessageType
+from qorm.protocol.constants import MessageType
 from qorm.transport.common import (
     CLIENT_CANNOT_EVALUATE,
+    ConfiguredConnection,
     ConnectOptions,
-    Reconnect,
     build_request,
     check_reply,
     is_loopback,
@@ -172,7 +171,7 @@ class _IPCProtocol(asyncio.Protocol):
             self.transport.abort()
 
 
-class AsyncConnection:
+class AsyncConnection(ConfiguredConnection):
     """An asyncio connection to a kdb+ process; the same API as :class:`SyncConnection`, awaited.
 
     ``await conn.query(expr, *args)``, ``await conn.send_async(...)``, ``await conn.receive()``
@@ -184,46 +183,6 @@ class AsyncConnection:
     with backoff, a broken connection reopens on next use, and queries are resent only with
     ``Reconnect(retry_queries=True)``. Off by default.
     """
-
-    def __init__(
-        self,
-        host: str = "localhost",
-        port: int = 5000,
-        username: str = "",
-        password: str = "",
-        timeout: float | None = None,
-        *,
-        tls: ssl.SSLContext | bool | None = None,
-        unix: str | bool | None = None,
-        capability: int = CAPABILITY_MAX,
-        compression: bool | None = None,
-        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        connect_timeout: float | None = None,
-        reconnect: Reconnect | bool | None = None,
-    ) -> None:
-        self._init(
-            ConnectOptions(
-                host=host,
-                port=port,
-                username=username,
-                password=password,
-                timeout=timeout,
-                tls=tls,
-                unix=unix,
-                capability=capability,
-                compression=compression,
-                max_message_size=max_message_size,
-                connect_timeout=connect_timeout,
-                reconnect=Reconnect.coerce(reconnect),
-            )
-        )
-
-    @classmethod
-    def from_options(cls, options: ConnectOptions) -> AsyncConnection:
-        """A connection for prepared :class:`ConnectOptions` (used by Engine and pools)."""
-        conn = cls.__new__(cls)
-        conn._init(options)
-        return conn
 
     def _init(self, options: ConnectOptions) -> None:
         self.options = options

@@ -13,12 +13,15 @@ import os
 import socket
 import ssl
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from qorm import exc
 from qorm.protocol.connection import DEFAULT_MAX_MESSAGE_SIZE
 from qorm.protocol.constants import CAPABILITY_MAX
 from qorm.protocol.values import QErrorValue, QList
+
+if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are never evaluated at run time
+    from typing_extensions import Self
 
 __all__ = [
     "ConnectOptions",
@@ -143,6 +146,56 @@ class ConnectOptions:
         """``host:port`` or the socket path, for error messages."""
         path = self.unix_path
         return f"unix:{path}" if path else f"{self.host}:{self.port}"
+
+
+class ConfiguredConnection:
+    """The constructor both transports share: the seed's parameters, kept as
+    :class:`ConnectOptions` in ``self.options``; ``_init`` sets up the transport's own state."""
+
+    options: ConnectOptions
+
+    def __init__(
+        self,
+        host: str = "localhost",
+        port: int = 5000,
+        username: str = "",
+        password: str = "",
+        timeout: float | None = None,
+        *,
+        tls: ssl.SSLContext | bool | None = None,
+        unix: str | bool | None = None,
+        capability: int = CAPABILITY_MAX,
+        compression: bool | None = None,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        connect_timeout: float | None = None,
+        reconnect: Reconnect | bool | None = None,
+    ) -> None:
+        self._init(
+            ConnectOptions(
+                host=host,
+                port=port,
+                username=username,
+                password=password,
+                timeout=timeout,
+                tls=tls,
+                unix=unix,
+                capability=capability,
+                compression=compression,
+                max_message_size=max_message_size,
+                connect_timeout=connect_timeout,
+                reconnect=Reconnect.coerce(reconnect),
+            )
+        )
+
+    @classmethod
+    def from_options(cls, options: ConnectOptions) -> Self:
+        """A connection for prepared :class:`ConnectOptions` (used by Engine and pools)."""
+        conn = cls.__new__(cls)
+        conn._init(options)
+        return conn
+
+    def _init(self, options: ConnectOptions) -> None:
+        raise NotImplementedError  # each transport sets up its own state
 
 
 def make_ssl_context(tls: ssl.SSLContext | bool | None) -> ssl.SSLContext | None:

@@ -16,7 +16,6 @@ from typing import Any
 
 from qorm import exc
 from qorm.protocol.connection import (
-    DEFAULT_MAX_MESSAGE_SIZE,
     NEED_DATA,
     Connection,
     ConnectionClosed,
@@ -26,11 +25,11 @@ from qorm.protocol.connection import (
     ProtocolError,
     Role,
 )
-from qorm.protocol.constants import CAPABILITY_MAX, MessageType
+from qorm.protocol.constants import MessageType
 from qorm.transport.common import (
     CLIENT_CANNOT_EVALUATE,
+    ConfiguredConnection,
     ConnectOptions,
-    Reconnect,
     build_request,
     check_reply,
     is_loopback,
@@ -49,7 +48,7 @@ _MAX_RECV = 8 * 1024 * 1024
 _MAX_PREALLOCATE = 512 * 1024 * 1024
 
 
-class SyncConnection:
+class SyncConnection(ConfiguredConnection):
     """A blocking connection to a kdb+ process (or anything speaking kdb+ IPC).
 
     ``timeout`` bounds connecting and each query's wait for its whole reply; a timeout raises
@@ -67,46 +66,6 @@ class SyncConnection:
     resent only with ``Reconnect(retry_queries=True)``, since they may not be idempotent.
     Off by default.
     """
-
-    def __init__(
-        self,
-        host: str = "localhost",
-        port: int = 5000,
-        username: str = "",
-        password: str = "",
-        timeout: float | None = None,
-        *,
-        tls: ssl.SSLContext | bool | None = None,
-        unix: str | bool | None = None,
-        capability: int = CAPABILITY_MAX,
-        compression: bool | None = None,
-        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        connect_timeout: float | None = None,
-        reconnect: Reconnect | bool | None = None,
-    ) -> None:
-        self._init(
-            ConnectOptions(
-                host=host,
-                port=port,
-                username=username,
-                password=password,
-                timeout=timeout,
-                tls=tls,
-                unix=unix,
-                capability=capability,
-                compression=compression,
-                max_message_size=max_message_size,
-                connect_timeout=connect_timeout,
-                reconnect=Reconnect.coerce(reconnect),
-            )
-        )
-
-    @classmethod
-    def from_options(cls, options: ConnectOptions) -> SyncConnection:
-        """A connection for prepared :class:`ConnectOptions` (used by Engine and pools)."""
-        conn = cls.__new__(cls)
-        conn._init(options)
-        return conn
 
     def _init(self, options: ConnectOptions) -> None:
         self.options = options
