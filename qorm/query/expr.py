@@ -123,6 +123,8 @@ class Expr(Generic[T]):
     # --- named operations -------------------------------------------------------------------
     def within(self, low: T | Expr[Any], high: T | Expr[Any]) -> BinOp[bool]:
         """``x within (low; high)``: ``low <= x <= high``."""
+        if not isinstance(low, Expr) and not isinstance(high, Expr):
+            _check(self, [low, high], vector=True)
         return BinOp("within", self, _Pair(self, low, high))
 
     def like(self, pattern: str) -> BinOp[bool]:
@@ -143,6 +145,7 @@ class Expr(Generic[T]):
                 f"in_ on {self!r} got an empty list; q's `in` with nothing to match "
                 "selects no rows, so this is almost always a bug"
             )
+        _check(self, items, vector=True)
         return BinOp("in", self, Literal(items, _column_type(self), vector=True))
 
     def is_null(self) -> FuncCall[bool]:
@@ -168,6 +171,15 @@ class Expr(Generic[T]):
 
 def _column_type(e: Expr[Any]) -> ColumnType | None:
     return e.ctype if isinstance(e, Column) else None
+
+
+def _check(col: Expr[Any], value: object, vector: bool = False) -> None:
+    """Refuse, before anything is sent, a value of the wrong type for a model's column."""
+    if isinstance(col, Column) and col.ctype is not None and not isinstance(value, Expr):
+        from qorm.query.literals import check_value
+
+        owner = f"{col.model.__name__}." if col.model is not None else ""
+        check_value(value, col.ctype, f"{owner}{col.name}", vector)
 
 
 def _string_type() -> ColumnType:
@@ -246,6 +258,9 @@ class BinOp(Expr[T]):
 
     #: operators after which a literal takes the other side's column type (exact comparisons)
     TYPED_OPS = frozenset({">", ">=", "<", "<=", "=", "<>", "+", "-", "mod"})
+    #: operators whose literal must be of the column's kind (``date + 1`` is fine in q, but
+    #: ``date = 20240102`` or ``qty > "5"`` is a mistake): checked when the node is built
+    COMPARISONS = frozenset({">", ">=", "<", "<=", "=", "<>"})
 
     def __init__(self, op: str, left: object, right: object) -> None:
         self.op = op
@@ -253,6 +268,9 @@ class BinOp(Expr[T]):
         left_e = as_expr(left, right if typed and isinstance(right, Expr) else None)
         self.left: Expr[Any] = left_e
         self.right: Expr[Any] = as_expr(right, left_e if typed else None)
+        if op in self.COMPARISONS:
+            _check(self.left, right)
+            _check(self.right, left)
 
     def __repr__(self) -> str:
         return f"({self.left!r} {self.op} {self.right!r})"

@@ -45,7 +45,7 @@ from qorm.types import (
     temporal_from_numpy,
 )
 
-__all__ = ["infer_column_type", "ipc_value", "needs_enlist", "q_source"]
+__all__ = ["check_value", "infer_column_type", "ipc_value", "needs_enlist", "q_source"]
 
 _SIMPLE_SYMBOL: Final = re.compile(r"[A-Za-z0-9_.:/]*\Z")
 
@@ -188,6 +188,51 @@ def ipc_value(value: object, ctype: ColumnType | None, vector: bool = False) -> 
         if exact is not NotImplemented:
             return exact
     return _natural_atom(value)
+
+
+_NUMERIC: Final = frozenset([c.BOOLEAN, c.BYTE, c.SHORT, c.INT, c.LONG, c.REAL, c.FLOAT])
+_TEMPORAL: Final = frozenset(range(c.TIMESTAMP, c.TIME + 1))
+
+
+def _kind(ctype: ColumnType) -> str | None:
+    """What a column compares with: ``number``, ``time``, ``text``, ``guid`` (None: anything)."""
+    if ctype.code in _NUMERIC:
+        return "number"
+    if ctype.code in _TEMPORAL:
+        return "time"
+    if ctype.code in (c.SYMBOL, c.CHAR) or ctype.is_string:
+        return "text"
+    return "guid" if ctype.code == c.GUID else None
+
+
+def check_value(value: object, ctype: ColumnType, where: str, vector: bool = False) -> None:
+    """Refuse a value of the wrong kind for a column of ``ctype``, naming ``where``.
+
+    A value that cannot convert exactly but is of the same kind (``1.5`` against an int
+    column, a date against a timestamp column) is allowed: q compares across those types. A
+    value of another kind (a ``str`` against a number or a date, an int against a symbol)
+    raises :class:`qorm.exc.QueryError`; a list item that does not convert raises
+    :class:`qorm.exc.SerializationError`.
+    """
+    if vector:
+        try:
+            ipc_value(value, ctype, vector=True)
+        except exc.SerializationError as e:
+            raise exc.SerializationError(f"{where}: {e}") from None
+        return
+    want = _kind(ctype)
+    if want is None or value is None or isinstance(value, QNull):
+        return
+    have = infer_column_type(value)
+    if isinstance(value, (bytes, QChar)):
+        got: str | None = "text"
+    else:
+        got = _kind(have) if have is not None else None
+    if got is not None and got != want:
+        raise exc.QueryError(
+            f"{where} is a q {ctype.name} column: it cannot be compared with "
+            f"{type(value).__name__} {value!r}"
+        )
 
 
 def needs_enlist(ipc: object) -> bool:

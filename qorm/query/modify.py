@@ -58,8 +58,14 @@ class UpdateQuery(Generic[M]):
                     f"update: {self.model.__name__} has no field {name!r} "
                     f"(fields: {', '.join(fields)})"
                 )
-            e = value if isinstance(value, Expr) else Literal(value, fields[name].ctype)
-            out.append((name, e))
+            if isinstance(value, Expr):
+                out.append((name, value))
+                continue
+            f = fields[name]
+            # a value q would store as another type (1.5 or "x" into an int column) would
+            # silently change the column's type, so it must convert exactly, as for insert
+            to_q_column([value], f.ctype, _where_update(self.model, name), f.nullable)
+            out.append((name, Literal(value, f.ctype)))
         return dataclasses.replace(self, assignments=tuple(out))
 
     def where(self, *conditions: Expr[bool]) -> UpdateQuery[M]:
@@ -207,6 +213,13 @@ def _numbers(col: npt.NDArray[Any]) -> str:
         return " ".join(parts) + ("e" if real else "")
     null, suffix = _INT_NULLS.get(key, (None, ""))
     return " ".join("0N" if v == null else str(v) for v in col.tolist()) + suffix
+
+
+def _where_update(model: type[Any], name: str) -> Callable[[int], str]:
+    def where(i: int) -> str:
+        return f"update {model.__name__}.{name}"
+
+    return where
 
 
 def _where(model: type[Any], name: str) -> Callable[[int], str]:

@@ -125,6 +125,12 @@ class SelectQuery(Generic[M]):
             ob = k if isinstance(k, OrderBy) else OrderBy(as_column(k, "order_by"))
             if not isinstance(ob.expr, Column):
                 raise exc.QueryError(f"order_by sorts by result columns, not {ob.expr!r}")
+            # the name is written into q text (`name xasc ...): a Column built by hand must be
+            # validated here, and a model's column must belong to this query's tables
+            if ob.expr.model is not None:
+                self._scope().check(ob.expr)
+            elif not is_column_name(ob.expr.name):
+                raise exc.QueryError(f"order_by: {ob.expr.name!r} is not a valid q column name")
             out.append(ob)
         return dataclasses.replace(self, order=self.order + tuple(out))
 
