@@ -29,7 +29,7 @@ import numpy as np
 
 from qorm import exc
 from qorm.model.names import is_column_name
-from qorm.query.expr import BinOp, Column, Expr, FuncCall, Literal, _Pair
+from qorm.query.expr import BinOp, Column, Expr, Fill, FuncCall, Literal, _Pair
 from qorm.query.literals import ipc_value, needs_enlist, q_source
 
 __all__ = ["CompiledQuery", "Compiler", "Scope"]
@@ -150,6 +150,12 @@ class Compiler:
         """The parse tree of an expression."""
         if isinstance(e, Column):
             return "`" + self.scope.check(e)
+        if isinstance(e, Fill):
+            # (count i)#enlist s: one copy of the string per row (per group with a by)
+            text = self.value(e.value, e.ctype)
+            if self.inline and len(_text_bytes(e.value)) == 1:
+                text = f"(enlist {text})"  # "z" in q source is a char atom, not a string
+            return f"(#;(count;`i);enlist enlist {text})"
         if isinstance(e, Literal):
             return self.value(e.value, e.ctype, e.vector)
         if isinstance(e, _Pair):
@@ -160,6 +166,13 @@ class Compiler:
             hi = self.tree(_as(e.high, e.subject))
             return f"(enlist;{lo};{hi})"
         if isinstance(e, BinOp):
+            if e.op in ("=", "<>") and _string_match(e):
+                # q's = on a string column compares characters ('length, or a wrong answer
+                # when the lengths agree): match whole strings with like, wildcards escaped
+                assert isinstance(e.right, Literal)
+                pattern = _like_escape(_text_bytes(e.right.value))
+                like = f"(like;{self.tree(e.left)};{self.value(pattern, e.right.ctype)})"
+                return like if e.op == "=" else f"(not;{like})"
             return f"({_func(e.op)};{self.tree(e.left)};{self.tree(e.right)})"
         if isinstance(e, FuncCall):
             return "(" + ";".join([_func(e.func), *(self.tree(a) for a in e.args)]) + ")"
@@ -209,6 +222,31 @@ def _substitute(body: str, name: Any) -> str:
     for i in range(1, len(parts), 2):
         parts[i] = name(int(parts[i]))
     return "".join(parts)
+
+
+def _text_bytes(value: object) -> bytes:
+    # only called on str or bytes values (checked by the callers)
+    return value.encode() if isinstance(value, str) else bytes(value)  # type: ignore[call-overload]
+
+
+def _string_match(e: BinOp[Any]) -> bool:
+    """``string_column = "text"`` (a whole-string comparison)."""
+    left, right = e.left, e.right
+    return (
+        isinstance(left, Column)
+        and left.ctype is not None
+        and left.ctype.is_string
+        and isinstance(right, Literal)
+        and not right.vector
+        and isinstance(right.value, (str, bytes))
+    )
+
+
+def _like_escape(text: bytes) -> bytes:
+    """A like pattern matching exactly ``text``: ``*``, ``?`` and ``[`` bracketed."""
+    for ch in (b"[", b"*", b"?"):  # "[" first: the others' escapes contain it
+        text = text.replace(ch, b"[" + ch + b"]")
+    return text
 
 
 def _as(value: object, partner: Expr[Any]) -> Expr[Any]:

@@ -30,6 +30,7 @@ __all__ = [
     "BinOp",
     "Column",
     "Expr",
+    "Fill",
     "FuncCall",
     "Literal",
     "OrderBy",
@@ -221,6 +222,16 @@ class Literal(Expr[T]):
 
     def __repr__(self) -> str:
         return f"Literal({self.value!r})"
+
+
+class Fill(Literal[T]):
+    """A string assigned to every row an update touches (``update text:"ab"`` would be
+    q's 'length, or, for one character, a char atom stored in a string column)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Fill({self.value!r})"
 
 
 class _Pair(Expr[Any]):

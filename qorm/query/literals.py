@@ -177,9 +177,9 @@ def ipc_value(value: object, ctype: ColumnType | None, vector: bool = False) -> 
             return value
         items: Any = value if isinstance(value, np.ndarray) else list(value)  # type: ignore[call-overload]
         target = ctype
-        if target is None or target.is_string:
+        if target is None:
             first = next((v for v in items if v is not None), None)
-            target = infer_column_type(first) if target is None else qt.SYMBOL
+            target = infer_column_type(first)
             if target is None:
                 raise exc.SerializationError(f"cannot send {value!r} as a q list")
         return to_q_column(items, target, lambda i: f"list item {i}")

@@ -30,7 +30,7 @@ from qorm.model.qtypes import STRING
 from qorm.protocol import constants as c
 from qorm.protocol.values import QVector
 from qorm.query.compiler import CompiledQuery, Compiler
-from qorm.query.expr import Expr, Literal
+from qorm.query.expr import Expr, Fill, Literal
 from qorm.query.literals import q_source
 from qorm.query.select import _named, scope_of
 
@@ -65,7 +65,8 @@ class UpdateQuery(Generic[M]):
             # a value q would store as another type (1.5 or "x" into an int column) would
             # silently change the column's type, so it must convert exactly, as for insert
             to_q_column([value], f.ctype, _where_update(self.model, name), f.nullable)
-            out.append((name, Literal(value, f.ctype)))
+            node = Fill if f.ctype.is_string and value is not None else Literal
+            out.append((name, node(value, f.ctype)))
         return dataclasses.replace(self, assignments=tuple(out))
 
     def where(self, *conditions: Expr[bool]) -> UpdateQuery[M]:

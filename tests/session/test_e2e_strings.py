@@ -1,0 +1,71 @@
+"""String (``C``) columns: equality, membership and update against the engine (review fixes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from qorm.model import Model
+from qorm.session import Session
+from qorm.types import String, Symbol
+
+
+class Note(Model):
+    __tablename__ = "note_strings"
+    sym: Symbol
+    text: String
+
+
+@pytest.fixture
+def notes(session: Session) -> Iterator[Session]:
+    session.create_table(Note)
+    session.exec(
+        Note.insert(
+            [
+                Note(sym="a", text="ab"),
+                Note(sym="b", text="cd"),
+                Note(sym="c", text="x"),
+                Note(sym="d", text="a*"),
+            ]
+        )
+    )
+    yield session
+    session.drop_table(Note)
+
+
+def _syms(s: Session, q: object) -> list[str]:
+    return [r.sym for r in s.exec(q)]  # type: ignore[call-overload]
+
+
+def test_string_equality_matches_whole_strings(notes: Session) -> None:
+    # q's = on a string column compares char by char ('length); qorm matches whole strings
+    assert _syms(notes, Note.select().where(Note.text == "ab")) == ["a"]
+    assert _syms(notes, Note.select().where(Note.text == "x")) == ["c"]
+    # pattern characters in the value are data, not wildcards
+    assert _syms(notes, Note.select().where(Note.text == "a*")) == ["d"]
+    assert _syms(notes, Note.select().where(Note.text != "ab")) == ["b", "c", "d"]
+
+
+def test_string_update_sets_every_matching_row(notes: Session) -> None:
+    notes.exec(Note.update().set(text="zz").where(Note.sym.in_(["a", "c"])))
+    notes.exec(Note.update().set(text="q").where(Note.sym == "b"))
+    assert notes.raw("exec text from note_strings") == [b"zz", b"q", b"zz", b"a*"]
+    assert notes.raw("exec t from meta note_strings") == b"sC"
+
+
+def test_string_in_sends_strings() -> None:
+    q = Note.select().where(Note.text.in_(["ab", "cd"])).compile_ipc()
+    assert q.text == "{[p0] ?[`note_strings;enlist(in;`text;enlist p0);0b;()]}"
+    assert q.args == ([b"ab", b"cd"],)
+
+
+def test_string_compile_is_readable() -> None:
+    assert (
+        Note.select().where(Note.text == "a*").compile()
+        == '?[note_strings;enlist(like;`text;"a[*]");0b;()]'
+    )
+    assert (
+        Note.update().set(text="z").compile()
+        == '![`note_strings;();0b;(enlist`text)!enlist(#;(count;`i);enlist enlist (enlist "z"))]'
+    )
