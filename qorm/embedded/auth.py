@@ -17,6 +17,7 @@ Make a hashed line with ``python -m qorm.embedded.auth USER`` (it asks for the p
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import hashlib
 import hmac
@@ -110,14 +111,17 @@ def load_users(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m qorm.embedded.auth USER [SCHEME]``: print a users-file line for USER."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not 1 <= len(args) <= 2:
-        print("usage: python -m qorm.embedded.auth USER [sha256|sha1|md5]", file=sys.stderr)
-        return 2
-    scheme = args[1] if len(args) == 2 else "sha256"
-    password = getpass.getpass(f"password for {args[0]}: ")
+    parser = argparse.ArgumentParser(
+        prog="python -m qorm.embedded.auth",
+        description="Print a users-file line (USER:SCHEME:HEX) for qorm serve --users; "
+        "the password is read from the terminal, never from the command line.",
+    )
+    parser.add_argument("user")
+    parser.add_argument("scheme", nargs="?", default="sha256", choices=["sha256", "sha1", "md5"])
+    args = parser.parse_args(argv)
+    password = getpass.getpass(f"password for {args.user}: ")
     try:
-        print(f"{args[0]}:{hash_password(password, scheme)}")
+        print(f"{args.user}:{hash_password(password, args.scheme)}")
     except ValueError as e:
         print(e, file=sys.stderr)
         return 2
