@@ -75,8 +75,8 @@ def _call_request(name: str, args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...
 
 
 def _table_name(table: type[Model] | str) -> str:
-    name = table if isinstance(table, str) else table.__tablename__
-    if not is_table_name(name):
+    name: object = table if isinstance(table, str) else getattr(table, "__tablename__", table)
+    if not isinstance(name, str) or not is_table_name(name):
         raise exc.QueryError(f"{name!r} is not a table name")
     return name
 

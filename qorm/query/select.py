@@ -82,6 +82,8 @@ def check_limit(n: object) -> int:
     """A limit must be an int (negative: the last rows)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
         raise exc.QueryError(f"limit must be an int, not {type(n).__name__} {n!r}")
+    if not -(2**63) < int(n) < 2**63:
+        raise exc.QueryError(f"limit {n} does not fit a q long")
     return int(n)
 
 

@@ -68,3 +68,8 @@ def test_in_wrong_type_names_model_and_field() -> None:
 
 def test_date_arithmetic_with_int_still_allowed() -> None:
     Order.select(d=Order.day + 1).compile_ipc()
+
+
+def test_limit_out_of_long_range_is_refused() -> None:
+    with pytest.raises(exc.QueryError, match="limit"):
+        Trade.select().limit(2**70)

@@ -233,3 +233,11 @@ def test_insert_from_dataframe_and_dict() -> None:
     assert q2.columns[1].dtype == np.int32 and q2.columns[2].data.tolist() == [1]
     with pytest.raises(exc.SerializationError, match="no field"):
         Trade.insert({"nope": [1]})
+
+
+def test_table_exists_refuses_a_non_name_before_sending() -> None:
+    conn = FakeConnection(lambda text, args: None)
+    s = Session(conn)
+    with pytest.raises(exc.QueryError, match="5"):
+        s.table_exists(5)  # type: ignore[arg-type]
+    assert conn.sent == []
