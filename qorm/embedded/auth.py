@@ -118,7 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("user")
     parser.add_argument("scheme", nargs="?", default="sha256", choices=["sha256", "sha1", "md5"])
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # usage errors and --help: report the code, as before
+        return int(e.code or 0)
     password = getpass.getpass(f"password for {args.user}: ")
     try:
         print(f"{args.user}:{hash_password(password, args.scheme)}")
