@@ -285,6 +285,13 @@ class InsertQuery(Generic[M]):
             raise exc.SerializationError(
                 f"{model.__name__}.insert: no field(s) {extra} (fields: {', '.join(fields)})"
             )
+        for name, v in data.items():
+            # a str is Sized and iterable, but "abc" is not the column ["a", "b", "c"]
+            if isinstance(v, (str, bytes)) or not hasattr(v, "__len__"):
+                raise exc.SerializationError(
+                    f"{model.__name__}.{name}: insert takes a column (a list or array) per "
+                    f"field, not {type(v).__name__} {v!r}"
+                )
         lengths = {len(v) for v in data.values()}
         if len(lengths) > 1:
             raise exc.SerializationError(

@@ -73,3 +73,9 @@ def test_date_arithmetic_with_int_still_allowed() -> None:
 def test_limit_out_of_long_range_is_refused() -> None:
     with pytest.raises(exc.QueryError, match="limit"):
         Trade.select().limit(2**70)
+
+
+@pytest.mark.parametrize("sym", ["abc", 5])
+def test_insert_dict_of_scalars_names_the_field(sym: object) -> None:
+    with pytest.raises(exc.SerializationError, match=r"Order\.sym"):
+        Order.insert({"sym": sym, "qty": [1, 2, 3], "day": [dt.date(2024, 1, 1)] * 3})
