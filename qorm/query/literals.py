@@ -45,7 +45,14 @@ from qorm.types import (
     temporal_from_numpy,
 )
 
-__all__ = ["check_value", "infer_column_type", "ipc_value", "needs_enlist", "q_source"]
+__all__ = [
+    "check_value",
+    "converts_exactly",
+    "infer_column_type",
+    "ipc_value",
+    "needs_enlist",
+    "q_source",
+]
 
 _SIMPLE_SYMBOL: Final = re.compile(r"[A-Za-z0-9_.:/]*\Z")
 
@@ -142,6 +149,11 @@ def _exact_atom(value: object, ctype: ColumnType) -> Any:
             return QTimespan.from_python(value)
         return NotImplemented
     return NotImplemented
+
+
+def converts_exactly(value: object, ctype: ColumnType) -> bool:
+    """True when ``value`` travels as an atom of ``ctype`` itself (not its natural type)."""
+    return _exact_atom(value, ctype) is not NotImplemented
 
 
 def _natural_atom(value: object) -> Any:

@@ -31,7 +31,7 @@ from qorm.protocol import constants as c
 from qorm.protocol.values import QVector
 from qorm.query.compiler import CompiledQuery, Compiler
 from qorm.query.expr import Expr, Fill, Literal
-from qorm.query.literals import q_source
+from qorm.query.literals import converts_exactly, q_source
 from qorm.query.select import _named, scope_of
 
 __all__ = ["DeleteQuery", "InsertQuery", "UpdateQuery"]
@@ -64,9 +64,17 @@ class UpdateQuery(Generic[M]):
             f = fields[name]
             # a value q would store as another type (1.5 or "x" into an int column) would
             # silently change the column's type, so it must convert exactly, as for insert
-            to_q_column([value], f.ctype, _where_update(self.model, name), f.nullable)
-            node = Fill if f.ctype.is_string and value is not None else Literal
-            out.append((name, node(value, f.ctype)))
+            column = to_q_column([value], f.ctype, _where_update(self.model, name), f.nullable)
+            e: Expr[Any]
+            if f.ctype.is_string and value is not None:
+                e = Fill(value, f.ctype)
+            elif f.ctype.code != 0 and not converts_exactly(value, f.ctype):
+                # converted as insert converts it (a datetime into a date column, NaN into an
+                # int column ...), not sent as its own type, which would retype the column
+                e = Literal(_first_atom(column, f.ctype), f.ctype)
+            else:
+                e = Literal(value, f.ctype)
+            out.append((name, e))
         return dataclasses.replace(self, assignments=tuple(out))
 
     def where(self, *conditions: Expr[bool]) -> UpdateQuery[M]:
@@ -214,6 +222,22 @@ def _numbers(col: npt.NDArray[Any]) -> str:
         return " ".join(parts) + ("e" if real else "")
     null, suffix = _INT_NULLS.get(key, (None, ""))
     return " ".join("0N" if v == null else str(v) for v in col.tolist()) + suffix
+
+
+def _first_atom(column: Any, ctype: Any) -> Any:
+    """The one item of a converted column as a typed atom (q's null for a null)."""
+    from qorm.types import TEMPORAL_CLASSES, QNull
+
+    data = column.data if isinstance(column, QVector) else column
+    if not isinstance(data, np.ndarray) or len(data) != 1 or data.dtype == object:
+        raise exc.SerializationError(f"cannot send {column!r} as one {ctype.name} value")
+    raw = data[0]
+    if data.dtype.kind == "i" and raw == np.iinfo(data.dtype).min:
+        return QNull(ctype.code)
+    cls = TEMPORAL_CLASSES.get(ctype.code)
+    if cls is not None:
+        return QNull(ctype.code) if raw != raw else cls(raw.item())
+    return raw.item()
 
 
 def _where_update(model: type[Any], name: str) -> Callable[[int], str]:

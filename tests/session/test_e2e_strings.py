@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from collections.abc import Iterator
 
 import pytest
@@ -69,3 +71,20 @@ def test_string_compile_is_readable() -> None:
         Note.update().set(text="z").compile()
         == '![`note_strings;();0b;(enlist`text)!enlist(#;(count;`i);enlist enlist (enlist "z"))]'
     )
+
+
+def test_update_converts_like_insert(session: Session) -> None:
+    from tests.query.models import Order
+
+    session.create_table(Order)
+    try:
+        day = dt.date(2024, 1, 2)
+        session.exec(Order.insert([Order(sym="a", qty=1, day=day)]))
+        # a datetime into a date column keeps its day (as insert does), NaN is the int null:
+        # neither may change the column's type
+        session.exec(Order.update().set(day=dt.datetime(2024, 3, 4, 10, 30), qty=math.nan))
+        assert session.raw("exec t from meta orders") == b"sid"
+        (row,) = session.exec(Order.select())
+        assert row.day == dt.date(2024, 3, 4) and row.qty == -(2**31)
+    finally:
+        session.drop_table(Order)
