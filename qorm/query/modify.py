@@ -66,8 +66,8 @@ class UpdateQuery(Generic[M]):
             # silently change the column's type, so it must convert exactly, as for insert
             column = to_q_column([value], f.ctype, _where_update(self.model, name), f.nullable)
             e: Expr[Any]
-            if f.ctype.is_string and value is not None:
-                e = Fill(value, f.ctype)
+            if f.ctype.is_string:
+                e = Fill("" if value is None else value, f.ctype)  # q's null string is ""
             elif f.ctype.code != 0 and not converts_exactly(value, f.ctype):
                 # converted as insert converts it (a datetime into a date column, NaN into an
                 # int column ...), not sent as its own type, which would retype the column

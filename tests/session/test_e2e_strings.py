@@ -88,3 +88,11 @@ def test_update_converts_like_insert(session: Session) -> None:
         assert row.day == dt.date(2024, 3, 4) and row.qty == -(2**31)
     finally:
         session.drop_table(Order)
+
+
+def test_string_update_by_group_and_null(notes: Session) -> None:
+    notes.exec(Note.update().set(text="g").by(Note.sym))
+    assert notes.raw("exec text from note_strings") == [b"g"] * 4
+    notes.exec(Note.update().set(text=None).where(Note.sym == "a"))
+    assert notes.raw("exec text from note_strings") == [b"", b"g", b"g", b"g"]
+    assert notes.raw("exec t from meta note_strings") == b"sC"
