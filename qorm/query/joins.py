@@ -184,6 +184,10 @@ def wj(
         or not all(isinstance(w, (int, np.integer)) and not isinstance(w, bool) for w in windows)
     ):
         raise exc.QueryError(f"wj: windows must be two ints (nanoseconds), not {windows!r}")
+    if not all(-(2**63) < int(w) < 2**63 for w in windows):
+        raise exc.QueryError(f"wj: windows {windows!r} do not fit q timespans")
+    if not aggs:
+        raise exc.QueryError("wj: no aggregates (aggs={'bid': 'avg'} ...)")
     pairs = []
     for col, fn in aggs.items():
         if not is_column_name(col):

@@ -79,3 +79,12 @@ def test_limit_out_of_long_range_is_refused() -> None:
 def test_insert_dict_of_scalars_names_the_field(sym: object) -> None:
     with pytest.raises(exc.SerializationError, match=r"Order\.sym"):
         Order.insert({"sym": sym, "qty": [1, 2, 3], "day": [dt.date(2024, 1, 1)] * 3})
+
+
+def test_wj_refuses_out_of_range_windows_and_no_aggregates() -> None:
+    from qorm.query import wj
+
+    with pytest.raises(exc.QueryError, match="windows"):
+        wj((-(2**70), 0), ["sym", "time"], Trade, Quote, {"bid": "avg"})
+    with pytest.raises(exc.QueryError, match="aggregates"):
+        wj((-5, 0), ["sym", "time"], Trade, Quote, {})
