@@ -203,15 +203,19 @@ def ipc_value(value: object, ctype: ColumnType | None, vector: bool = False) -> 
 
 
 _NUMERIC: Final = frozenset([c.BOOLEAN, c.BYTE, c.SHORT, c.INT, c.LONG, c.REAL, c.FLOAT])
-_TEMPORAL: Final = frozenset(range(c.TIMESTAMP, c.TIME + 1))
+_POINTS: Final = frozenset([c.TIMESTAMP, c.MONTH, c.DATE, c.DATETIME])
+_DURATIONS: Final = frozenset([c.TIMESPAN, c.MINUTE, c.SECOND, c.TIME])
 
 
 def _kind(ctype: ColumnType) -> str | None:
-    """What a column compares with: ``number``, ``time``, ``text``, ``guid`` (None: anything)."""
+    """What a column compares with: ``number``, ``time`` (a point in time), ``duration``,
+    ``text``, ``guid`` (None: anything)."""
     if ctype.code in _NUMERIC:
         return "number"
-    if ctype.code in _TEMPORAL:
+    if ctype.code in _POINTS:
         return "time"
+    if ctype.code in _DURATIONS:
+        return "duration"
     if ctype.code in (c.SYMBOL, c.CHAR) or ctype.is_string:
         return "text"
     return "guid" if ctype.code == c.GUID else None
@@ -240,7 +244,8 @@ def check_value(value: object, ctype: ColumnType, where: str, vector: bool = Fal
         got: str | None = "text"
     else:
         got = _kind(have) if have is not None else None
-    if got is not None and got != want:
+    if got is not None and got != want and not (want == "duration" and got == "number"):
+        # (a duration compares with a count of its unit: duration > 0 is common q)
         raise exc.QueryError(
             f"{where} is a q {ctype.name} column: it cannot be compared with "
             f"{type(value).__name__} {value!r}"

@@ -88,3 +88,17 @@ def test_wj_refuses_out_of_range_windows_and_no_aggregates() -> None:
         wj((-(2**70), 0), ["sym", "time"], Trade, Quote, {"bid": "avg"})
     with pytest.raises(exc.QueryError, match="aggregates"):
         wj((-5, 0), ["sym", "time"], Trade, Quote, {})
+
+
+def test_duration_compares_with_a_count_but_not_a_date() -> None:
+    from qorm.model import Model
+    from qorm.types import Timespan
+
+    class Job(Model):
+        __tablename__ = "job_review"
+        took: Timespan
+
+    assert Job.select().where(Job.took > 0).compile() == "?[job_review;enlist(>;`took;0);0b;()]"
+    Job.select().where(Job.took > dt.timedelta(seconds=1))
+    with pytest.raises(exc.QueryError, match=r"Job\.took"):
+        Job.took > dt.date(2024, 1, 1)  # noqa: B015
