@@ -129,6 +129,12 @@ def _exact_atom(value: object, ctype: ColumnType) -> Any:
         if code == c.CHAR and len(value.encode()) == 1:
             return QChar(value)
         return NotImplemented
+    if isinstance(value, bytes) and code == c.SYMBOL:
+        # a symbol is text: b"A" against a symbol column is `A, not the string ,"A"
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            raise exc.SerializationError(f"{value!r} is not UTF-8: not a q symbol") from None
     if isinstance(value, dt.datetime):
         if code == c.TIMESTAMP:
             return QTimestamp.from_python(value)

@@ -102,3 +102,9 @@ def test_duration_compares_with_a_count_but_not_a_date() -> None:
     Job.select().where(Job.took > dt.timedelta(seconds=1))
     with pytest.raises(exc.QueryError, match=r"Job\.took"):
         Job.took > dt.date(2024, 1, 1)  # noqa: B015
+
+
+def test_bytes_against_a_symbol_column_travel_as_a_symbol() -> None:
+    q = Trade.select().where(Trade.sym == b"A").compile_ipc()
+    assert q.text == "{[p0] ?[`trade;enlist(=;`sym;enlist p0);0b;()]}"
+    assert q.args == ("A",)
