@@ -173,6 +173,10 @@ class Compiler:
                 pattern = _like_escape(_text_bytes(e.right.value))
                 like = f"(like;{self.tree(e.left)};{self.value(pattern, e.right.ctype)})"
                 return like if e.op == "=" else f"(not;{like})"
+            if e.op == "in" and _is_string_column(e.left):
+                # q's `in` takes a general list of strings as one item when y's first item is
+                # a list (code.kx.com/q/ref/in): test each row's string with each-left
+                return f"(in\\:;{self.tree(e.left)};{self.tree(e.right)})"
             return f"({_func(e.op)};{self.tree(e.left)};{self.tree(e.right)})"
         if isinstance(e, FuncCall):
             return "(" + ";".join([_func(e.func), *(self.tree(a) for a in e.args)]) + ")"
@@ -227,6 +231,10 @@ def _substitute(body: str, name: Any) -> str:
 def _text_bytes(value: object) -> bytes:
     # only called on str or bytes values (checked by the callers)
     return value.encode() if isinstance(value, str) else bytes(value)  # type: ignore[call-overload]
+
+
+def _is_string_column(e: Expr[Any]) -> bool:
+    return isinstance(e, Column) and e.ctype is not None and e.ctype.is_string
 
 
 def _string_match(e: BinOp[Any]) -> bool:

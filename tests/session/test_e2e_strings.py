@@ -57,9 +57,22 @@ def test_string_update_sets_every_matching_row(notes: Session) -> None:
 
 
 def test_string_in_sends_strings() -> None:
+    # each-left: q's `in` would take a list of strings as one item (code.kx.com/q/ref/in)
     q = Note.select().where(Note.text.in_(["ab", "cd"])).compile_ipc()
-    assert q.text == "{[p0] ?[`note_strings;enlist(in;`text;enlist p0);0b;()]}"
+    assert q.text == "{[p0] ?[`note_strings;enlist(in\\:;`text;enlist p0);0b;()]}"
     assert q.args == ([b"ab", b"cd"],)
+
+
+def test_string_in_selects_the_rows_whose_string_is_listed(session: Session) -> None:
+    session.create_table(Note)
+    try:
+        session.exec(Note.insert([Note(text="ab"), Note(text="cd"), Note(text="x")]))
+        query = Note.select().where(Note.text.in_(["ab", "cd"]))
+        assert [r.text for r in session.exec(query)] == ["ab", "cd"]
+        assert list(session.raw(query.compile())["text"]) == ["ab", "cd"]
+        assert [r.text for r in session.exec(Note.select().where(Note.text.in_(["x"])))] == ["x"]
+    finally:
+        session.drop_table(Note)
 
 
 def test_string_compile_is_readable() -> None:
