@@ -25,6 +25,7 @@ from qorm.model.base import Model
 from qorm.model.names import is_table_name
 from qorm.model.reflect import build_model_from_meta
 from qorm.model.schema import create_table_q, drop_table_q, table_exists_q
+from qorm.protocol.values import QKeyedTable, QTable
 from qorm.query.compiler import CompiledQuery
 from qorm.query.joins import JoinQuery
 from qorm.query.modify import DeleteQuery, InsertQuery, UpdateQuery
@@ -47,7 +48,11 @@ def _plan(query: AnyQuery) -> tuple[CompiledQuery, Callable[[], str], Callable[[
         row_model = query.row_model
 
         def wrap_select(value: Any) -> Any:
-            return ModelResultSet(value, row_model) if is_table(value) else value
+            if not is_table(value):
+                return value
+            if row_model is not None and issubclass(row_model, Model):
+                _check_columns(row_model, value)
+            return ModelResultSet(value, row_model)
 
         return query.compile_ipc(), query.compile, wrap_select
     if isinstance(query, JoinQuery):
@@ -62,6 +67,21 @@ def _plan(query: AnyQuery) -> tuple[CompiledQuery, Callable[[], str], Callable[[
     if isinstance(query, (UpdateQuery, DeleteQuery)):
         return query.compile_ipc(), query.compile, lambda _: None
     raise exc.QueryError(f"exec takes a query (Model.select() ...), not {type(query).__name__}")
+
+
+def _check_columns(model: type[Model], table: QTable | QKeyedTable) -> None:
+    """Rows of ``model`` need every field's column: a table that lost one (schema drift) is
+    a :class:`SchemaError`, not rows with ``None`` where the data should be."""
+    if isinstance(table, QKeyedTable):
+        present = [*table.keys.columns, *table.values.columns]
+    else:
+        present = list(table.columns)
+    missing = [name for name in model.__fields__ if name not in present]
+    if missing:
+        raise exc.SchemaError(
+            f"{model.__name__}: table {model.__tablename__} has no column "
+            f"{', '.join(missing)} (its columns: {', '.join(present)})"
+        )
 
 
 def _wrap_table(value: Any) -> Any:

@@ -108,10 +108,26 @@ def test_insert_update_delete() -> None:
 
 
 def test_int_column_arguments_travel_as_q_ints() -> None:
-    conn = FakeConnection(lambda text, args: QTable({"qty": np.array([], np.int32)}))
+    empty_orders = QTable(
+        {
+            "sym": np.array([], dtype=object),
+            "qty": np.array([], np.int32),
+            "day": QVector(14, np.array([], np.int32)),
+        }
+    )
+    conn = FakeConnection(lambda text, args: empty_orders)
     Session(conn).exec(Order.select().where(Order.qty > 5))
     (arg,) = conn.sent[0][1]
     assert type(arg) is QInt
+
+
+def test_a_table_missing_a_model_column_is_a_schema_error() -> None:
+    conn = FakeConnection(lambda text, args: QTable({"qty": np.array([1], np.int32)}))
+    with pytest.raises(exc.SchemaError, match="table orders has no column sym, day"):
+        Session(conn).exec(Order.select())
+    # a projection asks only for what it names
+    conn = FakeConnection(lambda text, args: QTable({"qty": np.array([1], np.int32)}))
+    assert len(Session(conn).exec(Order.select(Order.qty))) == 1
 
 
 def test_q_errors_carry_the_compiled_query() -> None:
