@@ -12,6 +12,7 @@ from qorm.engine import Engine, Reconnect
 from qorm.exc import (
     AuthenticationError,
     ConnectionError,
+    ConnectionTimeoutError,
     DeserializationError,
     EngineNotFoundError,
     HandshakeError,
@@ -144,6 +145,7 @@ __all__ = [
     "Char",
     "Column",
     "ConnectionError",
+    "ConnectionTimeoutError",
     "Date",
     "DateTime",
     "DeleteQuery",
