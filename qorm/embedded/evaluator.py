@@ -32,6 +32,192 @@ Q = QRuntimeError
 NIL = K(101, None)
 
 
+#: kdb+'s reserved words (code.kx.com/q/basics/syntax/#names-and-namespaces): an undefined one
+#: is a built-in this engine does not implement, reported as 'nyi rather than 'name.
+Q_KEYWORDS = frozenset(
+    [
+        "abs",
+        "acos",
+        "aj",
+        "aj0",
+        "ajf",
+        "ajf0",
+        "all",
+        "and",
+        "any",
+        "asc",
+        "asin",
+        "asof",
+        "atan",
+        "attr",
+        "avg",
+        "avgs",
+        "bin",
+        "binr",
+        "ceiling",
+        "cols",
+        "cor",
+        "cos",
+        "count",
+        "cov",
+        "cross",
+        "csv",
+        "cut",
+        "deltas",
+        "desc",
+        "dev",
+        "differ",
+        "distinct",
+        "div",
+        "dsave",
+        "each",
+        "ej",
+        "ema",
+        "enlist",
+        "eval",
+        "except",
+        "exit",
+        "exp",
+        "fby",
+        "fills",
+        "first",
+        "fkeys",
+        "flip",
+        "floor",
+        "get",
+        "getenv",
+        "group",
+        "gtime",
+        "hclose",
+        "hcount",
+        "hdel",
+        "hopen",
+        "hsym",
+        "iasc",
+        "idesc",
+        "ij",
+        "ijf",
+        "in",
+        "insert",
+        "inter",
+        "inv",
+        "key",
+        "keys",
+        "last",
+        "like",
+        "lj",
+        "ljf",
+        "load",
+        "log",
+        "lower",
+        "lsq",
+        "ltime",
+        "ltrim",
+        "mavg",
+        "max",
+        "maxs",
+        "mcount",
+        "md5",
+        "mdev",
+        "med",
+        "meta",
+        "min",
+        "mins",
+        "mmax",
+        "mmin",
+        "mmu",
+        "mod",
+        "msum",
+        "neg",
+        "next",
+        "not",
+        "null",
+        "or",
+        "over",
+        "parse",
+        "peach",
+        "pj",
+        "prd",
+        "prds",
+        "prev",
+        "prior",
+        "rand",
+        "rank",
+        "ratios",
+        "raze",
+        "read0",
+        "read1",
+        "reciprocal",
+        "reval",
+        "reverse",
+        "rload",
+        "rotate",
+        "rsave",
+        "rtrim",
+        "save",
+        "scan",
+        "scov",
+        "sdev",
+        "set",
+        "setenv",
+        "show",
+        "signum",
+        "sin",
+        "sqrt",
+        "ss",
+        "ssr",
+        "string",
+        "sublist",
+        "sum",
+        "sums",
+        "sv",
+        "svar",
+        "system",
+        "tables",
+        "tan",
+        "til",
+        "trim",
+        "type",
+        "uj",
+        "ujf",
+        "ungroup",
+        "union",
+        "upper",
+        "upsert",
+        "value",
+        "var",
+        "view",
+        "views",
+        "vs",
+        "wavg",
+        "where",
+        "within",
+        "wj",
+        "wj1",
+        "wsum",
+        "xasc",
+        "xbar",
+        "xcol",
+        "xcols",
+        "xdesc",
+        "xexp",
+        "xgroup",
+        "xkey",
+        "xlog",
+        "xprev",
+        "xrank",
+    ]
+)
+_SYSTEM_NAMESPACES = (".Q.", ".z.", ".h.", ".j.", ".m.")
+
+
+def _undefined(name: str) -> str:
+    """q's error for an undefined name; 'nyi for a q built-in this engine lacks."""
+    if name in Q_KEYWORDS or name.startswith(_SYSTEM_NAMESPACES):
+        return "nyi: " + name
+    return name
+
+
 class Return(Exception):
     """``:x`` inside a lambda."""
 
@@ -101,9 +287,9 @@ class Interp:
                 try:
                     base = self.lookup(head)
                 except Q:
-                    raise Q(name) from None
+                    raise Q(_undefined(name)) from None
                 if base.t == DICT and base.d[0].t == SYM and rest not in set(base.d[0].d):
-                    raise Q(name)
+                    raise Q(_undefined(name))
                 if base.t == SYM:
                     return self.foreign_key(head, base, rest, name)
                 if abs(base.t) in TEMPORAL_FIELDS_OF and rest in TEMPORAL_FIELDS:
@@ -114,7 +300,7 @@ class Interp:
                 return self.index(base, [K(-SYM, rest)])
         if name.startswith(".") and "." not in name[1:]:
             return self.namespace(name)
-        raise Q(name)
+        raise Q(_undefined(name))
 
     def foreign_key(self, col: str, values: K, field: str, name: str) -> K:
         """``s.name`` in q-sql: column ``s`` refers to the keyed table of the same name (the

@@ -81,3 +81,12 @@ def test_functional_select_with_an_empty_dict_returns_every_column(q: Interprete
         got = q.eval(f"?[t;enlist(>;`a;1);0b;{a}]")
         assert list(got.columns) == ["a", "b"]
         assert list(got.columns["a"]) == [2, 3]
+
+
+def test_a_q_builtin_the_engine_lacks_is_nyi_not_an_undefined_name(q: Interpreter) -> None:
+    from qorm.embedded.errors import QRuntimeError
+
+    for expr, message in [('md5 "abc"', "nyi: md5"), (".Q.fs", "nyi: .Q.fs"), ("foo", "foo")]:
+        with pytest.raises(QRuntimeError) as info:
+            q.eval(expr)
+        assert info.value.q_message == message
