@@ -21,6 +21,7 @@ from qorm.embedded.model import (
     null_atom,
     vec,
 )
+from qorm.protocol.constants import PRIMITIVE_GLYPHS
 from qorm.protocol.values import (
     QByte,
     QChar,
@@ -41,7 +42,7 @@ __all__ = ["from_py", "to_py"]
 
 Q = QRuntimeError
 
-_OPS = ":+-*%&|^=<>$,#_~!?@."
+_OPS = PRIMITIVE_GLYPHS
 
 _NUMPY_TYPES = {
     "b1": 1,

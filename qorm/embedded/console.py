@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from qorm.protocol import values as pv
+from qorm.protocol.constants import PRIMITIVE_GLYPHS
 
 __all__ = [
     "QView",
@@ -251,6 +252,11 @@ def as_view(value: Any) -> Any:
         columns = {name: as_view(col) for name, col in value.columns.items()}
         return QView(_TABLE, columns, int(value.attr))
     if isinstance(value, pv.QFunction):
+        if value.source is None and value.qtype in (101, 102) and len(value.payload) == 1:
+            index = value.payload[0]
+            if index < len(PRIMITIVE_GLYPHS):  # a primitive: show its glyph, as q does
+                glyph = PRIMITIVE_GLYPHS[index] + (":" if value.qtype == 101 else "")
+                return QView(value.qtype, glyph)
         return QView(value.qtype, value.source if value.source is not None else "")
     if isinstance(value, pv.QEnum):  # the codec keeps the index only (kdb+ sends values)
         return QView(-abs(int(value.qtype)), int(value.index))

@@ -87,6 +87,9 @@ EACH_RIGHT: Final = 110
 EACH_LEFT: Final = 111
 DYNAMIC_LOAD: Final = 112
 SORTED_DICT: Final = 127
+#: The first primitives in kdb+'s operator table: a type 102 (or, with a trailing colon, 101)
+#: value whose payload is byte ``i`` is the primitive ``PRIMITIVE_GLYPHS[i]``.
+PRIMITIVE_GLYPHS: Final = ":+-*%&|^=<>$,#_~!?@."
 ERROR: Final = -128
 
 #: q's type char for each basic type magnitude (``" "`` for the mixed list).

@@ -554,3 +554,11 @@ def test_enumerations_in_the_interpreter_layout() -> None:
         "s1 300",
         "s2 200",
     ]
+
+
+def test_primitives_from_ipc_show_their_glyph() -> None:
+    from qorm.protocol.values import QFunction
+
+    assert format_value(QFunction(102, bytes((1,)))) == "+"
+    assert format_value(QFunction(101, bytes((2,)))) == "-:"
+    assert format_value([QFunction(102, bytes((1,))), 1, 1]) == "+\n1\n1"
