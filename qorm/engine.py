@@ -17,9 +17,8 @@ import ssl
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from qorm.protocol.connection import DEFAULT_MAX_MESSAGE_SIZE
 from qorm.protocol.constants import CAPABILITY_MAX
-from qorm.transport.common import ConnectOptions, Reconnect
+from qorm.transport.common import ConnectionParameters, ConnectOptions, Reconnect
 
 if TYPE_CHECKING:
     from qorm.embedded.server import EmbeddedServer
@@ -126,7 +125,7 @@ def parse_dsn(dsn: str) -> dict[str, Any]:
     return kwargs
 
 
-class Engine:
+class Engine(ConnectionParameters):
     """Where a kdb+ process is and how to connect to it.
 
     ``connect()`` and ``async_connect()`` return new, unopened connections (they open on
@@ -141,36 +140,8 @@ class Engine:
     have run already and may not be idempotent) unless ``Reconnect(retry_queries=True)``.
     """
 
-    def __init__(
-        self,
-        host: str = "localhost",
-        port: int = 5000,
-        username: str = "",
-        password: str = "",
-        timeout: float | None = None,
-        *,
-        tls: ssl.SSLContext | bool | None = None,
-        unix: str | bool | None = None,
-        capability: int = CAPABILITY_MAX,
-        compression: bool | None = None,
-        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-        connect_timeout: float | None = None,
-        reconnect: Reconnect | bool | None = None,
-    ) -> None:
-        self.options = ConnectOptions(
-            host=host,
-            port=port,
-            username=username,
-            password=password,
-            timeout=timeout,
-            tls=tls,
-            unix=unix,
-            capability=capability,
-            compression=compression,
-            max_message_size=max_message_size,
-            connect_timeout=connect_timeout,
-            reconnect=Reconnect.coerce(reconnect),
-        )
+    def _init(self, options: ConnectOptions) -> None:
+        self.options = options
         self._server: EmbeddedServer | None = None
 
     @classmethod
@@ -215,14 +186,6 @@ class Engine:
             atexit.unregister(server.stop)
 
     # -- connection parameters -----------------------------------------------------------------
-
-    @property
-    def host(self) -> str:
-        return self.options.host
-
-    @property
-    def port(self) -> int:
-        return self.options.port
 
     @property
     def username(self) -> str:

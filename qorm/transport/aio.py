@@ -29,7 +29,7 @@ from qorm.protocol.connection import (
 from qorm.protocol.constants import MessageType
 from qorm.transport.common import (
     CLIENT_CANNOT_EVALUATE,
-    ConfiguredConnection,
+    ConnectionParameters,
     ConnectOptions,
     build_request,
     check_reply,
@@ -171,7 +171,7 @@ class _IPCProtocol(asyncio.Protocol):
             self.transport.abort()
 
 
-class AsyncConnection(ConfiguredConnection):
+class AsyncConnection(ConnectionParameters):
     """An asyncio connection to a kdb+ process; the same API as :class:`SyncConnection`, awaited.
 
     ``await conn.query(expr, *args)``, ``await conn.send_async(...)``, ``await conn.receive()``
@@ -191,14 +191,6 @@ class AsyncConnection(ConfiguredConnection):
         self._closed = False
 
     # -- properties ----------------------------------------------------------------------------
-
-    @property
-    def host(self) -> str:
-        return self.options.host
-
-    @property
-    def port(self) -> int:
-        return self.options.port
 
     @property
     def is_open(self) -> bool:

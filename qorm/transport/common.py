@@ -148,9 +148,9 @@ class ConnectOptions:
         return f"unix:{path}" if path else f"{self.host}:{self.port}"
 
 
-class ConfiguredConnection:
-    """The constructor both transports share: the seed's parameters, kept as
-    :class:`ConnectOptions` in ``self.options``; ``_init`` sets up the transport's own state."""
+class ConnectionParameters:
+    """What the Engine and both transports share: the seed's constructor parameters, kept as
+    :class:`ConnectOptions` in ``self.options``; ``_init`` sets up each class's own state."""
 
     options: ConnectOptions
 
@@ -189,13 +189,21 @@ class ConfiguredConnection:
 
     @classmethod
     def from_options(cls, options: ConnectOptions) -> Self:
-        """A connection for prepared :class:`ConnectOptions` (used by Engine and pools)."""
+        """An instance for prepared :class:`ConnectOptions` (used by Engine and pools)."""
         conn = cls.__new__(cls)
         conn._init(options)
         return conn
 
     def _init(self, options: ConnectOptions) -> None:
-        raise NotImplementedError  # each transport sets up its own state
+        raise NotImplementedError  # each subclass sets up its own state
+
+    @property
+    def host(self) -> str:
+        return self.options.host
+
+    @property
+    def port(self) -> int:
+        return self.options.port
 
 
 def make_ssl_context(tls: ssl.SSLContext | bool | None) -> ssl.SSLContext | None:

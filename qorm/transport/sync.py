@@ -28,7 +28,7 @@ from qorm.protocol.connection import (
 from qorm.protocol.constants import MessageType
 from qorm.transport.common import (
     CLIENT_CANNOT_EVALUATE,
-    ConfiguredConnection,
+    ConnectionParameters,
     ConnectOptions,
     build_request,
     check_reply,
@@ -48,7 +48,7 @@ _MAX_RECV = 8 * 1024 * 1024
 _MAX_PREALLOCATE = 512 * 1024 * 1024
 
 
-class SyncConnection(ConfiguredConnection):
+class SyncConnection(ConnectionParameters):
     """A blocking connection to a kdb+ process (or anything speaking kdb+ IPC).
 
     ``timeout`` bounds connecting and each query's wait for its whole reply; a timeout raises
@@ -79,14 +79,6 @@ class SyncConnection(ConfiguredConnection):
         self._sock_timeout: float | None = None  # what the socket's timeout is set to
 
     # -- properties ----------------------------------------------------------------------------
-
-    @property
-    def host(self) -> str:
-        return self.options.host
-
-    @property
-    def port(self) -> int:
-        return self.options.port
 
     @property
     def is_open(self) -> bool:
